@@ -1,0 +1,112 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createContext, type Context } from './context.ts';
+import type { Database } from './db/orm.ts';
+import { createFormatError } from './errors.ts';
+import type { PasswordHasher } from './modules/auth/password-hasher.ts';
+import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
+import { buildSchema } from './schema.ts';
+import { createServices, type Services } from './services.ts';
+
+/** Replaceable collaborators at the true boundaries (time, argon2), for tests. */
+export interface AppDeps {
+  clock?: Clock;
+  passwordHasher?: PasswordHasher;
+}
+
+/** A built, not yet listening, service. `close()` drains requests and releases its pools. */
+export interface App {
+  http: FastifyInstance;
+  services: Services;
+  close(): Promise<void>;
+}
+
+const PLAYGROUND_ASSETS = '/playground/';
+
+/**
+ * Builds the HTTP server (Fastify 5) with Apollo Server 5 at `/graphql`, `/healthz`,
+ * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
+ * GraphQL Playground with every asset served locally. Does not listen; the caller does.
+ */
+export async function createApp(config: Config, db: Database, logger: Logger, deps: AppDeps = {}): Promise<App> {
+  const services = createServices(config, {
+    clock: deps.clock ?? systemClock,
+    connection: db.orm.em.getConnection(),
+    ...deps,
+  });
+
+  const http = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    disableRequestLogging: config.env === 'test',
+  });
+  let shuttingDown = false;
+
+  http.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).send({ error: status === 500 ? 'Internal Server Error' : error.message });
+  });
+
+  await http.register(cors, {
+    origin: config.http.corsOrigins.length ? config.http.corsOrigins : false,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name'],
+    maxAge: 600,
+  });
+
+  http.get('/healthz', async () => ({ status: 'ok' }));
+  http.get('/readyz', async (_request, reply) => {
+    if (shuttingDown) return reply.status(503).send({ status: 'shutting down' });
+    try {
+      await db.orm.em.fork().execute('select 1');
+      return { status: 'ready' };
+    } catch (err) {
+      http.log.warn({ err }, 'readiness check failed');
+      return reply.status(503).send({ status: 'database unavailable' });
+    }
+  });
+
+  if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
+
+  const apollo = new ApolloServer<Context>({
+    schema: buildSchema(),
+    introspection: config.http.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(logger),
+    plugins: [
+      fastifyApolloDrainPlugin(http),
+      config.http.playground
+        ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+  await http.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    context: async (request) =>
+      createContext(services, db.orm.em, {
+        authorization: request.headers.authorization,
+        clientAddress: request.ip,
+      }),
+  });
+
+  return {
+    http,
+    services,
+    async close() {
+      shuttingDown = true;
+      await http.close();
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import 'dotenv/config';
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createMigration, migrateUp } from '../db/migrations-tasks.ts';
+import { createLogger } from '../logger.ts';
+
+const program = new Command()
+  .name('profilegraph')
+  .description('Command line of the profilegraph user service. Configuration comes from the environment (see README).')
+  .showHelpAfterError();
+
+program
+  .command('db:migrate')
+  .description('Apply every pending migration to the configured database (DATABASE_URL, or the embedded one).')
+  .action(async () => {
+    const config = loadConfig();
+    const applied = await migrateUp(config, createLogger(config));
+    console.log(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}` : 'No pending migrations.');
+  });
+
+program
+  .command('db:migration:create')
+  .description('Write a migration for the difference between the committed migrations and the current entities and profiles.')
+  .option('-n, --name <name>', 'suffix for the migration file name')
+  .option('-b, --blank', 'write an empty migration to fill in by hand')
+  .action(async (options: { name?: string; blank?: boolean }) => {
+    const config = loadConfig();
+    const result = await createMigration(config, options);
+    if (!result) {
+      console.log('The schema is up to date; no migration written.');
+      return;
+    }
+    console.log(`Wrote src/db/migrations/${result.fileName}`);
+    for (const statement of result.statements) console.log(`  ${statement}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exitCode = 1;
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from environment variables (and an optional `.env`
+ * file loaded by the process entry). Durations are in seconds, sizes in bytes or KiB as named.
+ * The README's "Configuration" table mirrors this schema; keep them together.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_REPLICA_URLS: list.default([]),
+  MIGRATE_ON_START: bool.optional(),
+  EMBEDDED_DATA_DIR: z.string().min(1).default('.data/pglite'),
+
+  CORS_ORIGINS: list.default([]),
+  BODY_LIMIT_BYTES: int(1024).default(1_048_576),
+  TRUST_PROXY: bool.default(false),
+  PLAYGROUND: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
+
+  IDENTIFIER_MAX_LENGTH: int(1, 1000).default(150),
+  PASSWORD_MIN_LENGTH: int(8, 128).default(12),
+  ARGON2_MEMORY_KIB: int(19_456).default(19_456),
+  ARGON2_TIME_COST: int(2).default(2),
+  ARGON2_PARALLELISM: int(1, 16).default(1),
+  ARGON2_MAX_CONCURRENCY: int(1, 64).default(2),
+
+  SESSION_IDLE_TIMEOUT_SECONDS: int(60).default(14 * 24 * 3600),
+  SESSION_ABSOLUTE_TIMEOUT_SECONDS: int(60).default(30 * 24 * 3600),
+
+  LOGIN_MAX_FAILURES_PER_IDENTIFIER: int(1).default(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: int(1).default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(15 * 60),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: string;
+  database: {
+    /** Connection URL of a real PostgreSQL; `undefined` means the embedded PGlite. */
+    url: string | undefined;
+    poolMax: number;
+    replicaUrls: string[];
+    migrateOnStart: boolean;
+    /** Folder the embedded database persists to; `memory://` keeps it in memory. */
+    embeddedDataDir: string;
+  };
+  http: {
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    playground: boolean;
+    introspection: boolean;
+    shutdownTimeoutMs: number;
+  };
+  accounts: { identifierMaxLength: number };
+  passwords: {
+    minLength: number;
+    /** Fixed upper bound: longer inputs are refused before hashing (cheap DoS guard). */
+    maxLength: 128;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+    /** How many argon2 computations may run at once; more only adds latency on 2 cores. */
+    maxConcurrentHashes: number;
+  };
+  sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
+  loginThrottle: { maxFailuresPerIdentifier: number; maxFailuresPerAddress: number; windowSeconds: number };
+}
+
+/** Raised by {@link loadConfig} with one line per invalid variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `source` (normally `process.env`) and returns the typed configuration.
+ * Empty strings count as unset. Throws {@link ConfigError} naming every bad variable at once.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const keys = Object.keys(envSchema.shape);
+  const raw: Record<string, string> = {};
+  for (const key of keys) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (e.SESSION_ABSOLUTE_TIMEOUT_SECONDS < e.SESSION_IDLE_TIMEOUT_SECONDS) {
+    throw new ConfigError([
+      'SESSION_ABSOLUTE_TIMEOUT_SECONDS: must be at least SESSION_IDLE_TIMEOUT_SECONDS',
+    ]);
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_URL ? e.DATABASE_POOL_MAX : 1,
+      replicaUrls: e.DATABASE_REPLICA_URLS,
+      migrateOnStart: e.MIGRATE_ON_START ?? !e.DATABASE_URL,
+      embeddedDataDir: e.EMBEDDED_DATA_DIR,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      trustProxy: e.TRUST_PROXY,
+      playground: e.PLAYGROUND ?? !production,
+      introspection: e.INTROSPECTION ?? !production,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    },
+    accounts: { identifierMaxLength: e.IDENTIFIER_MAX_LENGTH },
+    passwords: {
+      minLength: e.PASSWORD_MIN_LENGTH,
+      maxLength: 128,
+      argon2: {
+        memoryCost: e.ARGON2_MEMORY_KIB,
+        timeCost: e.ARGON2_TIME_COST,
+        parallelism: e.ARGON2_PARALLELISM,
+      },
+      maxConcurrentHashes: e.ARGON2_MAX_CONCURRENCY,
+    },
+    sessions: {
+      idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS * 1000,
+    },
+    loginThrottle: {
+      maxFailuresPerIdentifier: e.LOGIN_MAX_FAILURES_PER_IDENTIFIER,
+      maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+  };
+}

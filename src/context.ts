@@ -1,0 +1,37 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ActiveSession } from './modules/sessions/session.service.ts';
+import type { Services } from './services.ts';
+
+/**
+ * Everything one GraphQL request sees: its own EntityManager fork (identity map and unit of
+ * work live for this request only), the authenticated session if any, the client address
+ * used for rate limits, and the app-wide services.
+ */
+export interface Context {
+  em: EntityManager;
+  viewer: ActiveSession | null;
+  clientAddress: string;
+  services: Services;
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` header, or `undefined`. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+([A-Za-z0-9_-]{16,128})\s*$/i);
+  return match?.[1];
+}
+
+/**
+ * Builds the per-request context: forks the EntityManager and resolves the viewer from the
+ * bearer token (an unknown or expired token simply means no viewer).
+ */
+export async function createContext(
+  services: Services,
+  rootEm: EntityManager,
+  request: { authorization: string | string[] | undefined; clientAddress: string },
+): Promise<Context> {
+  const em = rootEm.fork();
+  const token = bearerToken(request.authorization);
+  const viewer = token ? await services.sessions.resolve(em, token) : null;
+  return { em, viewer, clientAddress: request.clientAddress, services };
+}

@@ -1,0 +1,71 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from 'pino';
+
+/**
+ * The one fixed set of `extensions.code` values a client can see (SPEC §5). Anything else
+ * is masked to `INTERNAL_SERVER_ERROR` by {@link createFormatError}.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  IDENTIFIER_TAKEN: 'IDENTIFIER_TAKEN',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  PROFILE_KEY_UNKNOWN: 'PROFILE_KEY_UNKNOWN',
+  PROFILE_KEY_AMBIGUOUS: 'PROFILE_KEY_AMBIGUOUS',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const publicCodes = new Set<string>(Object.values(ErrorCode));
+/** Codes Apollo Server itself produces for malformed requests; safe to pass through. */
+const requestCodes = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** Per-field messages of a `BAD_USER_INPUT` error: `{ "input.password": "…" }`. */
+export type FieldErrors = Record<string, string>;
+
+/** Builds a client-facing error with one of the public codes. */
+export function appError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+/** `BAD_USER_INPUT` with per-field details in `extensions.fields`. */
+export function badInput(fields: FieldErrors, message = 'The input is invalid.'): GraphQLError {
+  return appError(ErrorCode.BAD_USER_INPUT, message, { fields });
+}
+
+/**
+ * Apollo `formatError`: passes errors that carry a public code (or Apollo's request
+ * validation codes) with their message and extensions minus any stack; logs and masks
+ * everything else (driver errors, bugs) to a bare `INTERNAL_SERVER_ERROR`.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    const original = unwrapResolverError(error);
+    const isOurs = original instanceof GraphQLError && typeof code === 'string' && publicCodes.has(code);
+    const isRequestError = typeof code === 'string' && requestCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+    if ((isOurs || isRequestError) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while executing an operation');
+    return {
+      message: 'Internal server error',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

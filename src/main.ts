@@ -1,0 +1,54 @@
+import 'dotenv/config';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/orm.ts';
+import { createLogger } from './logger.ts';
+
+/** Process entry: config → database (embedded unless DATABASE_URL) → app → listen; graceful shutdown. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  const db = await openDatabase(config, { logger });
+  logger.info(
+    db.embedded
+      ? { database: 'embedded', dataDir: db.embedded.dataDir }
+      : { database: 'postgresql', migrateOnStart: config.database.migrateOnStart },
+    'database ready',
+  );
+  const app = await createApp(config, db, logger);
+  await app.http.listen({ port: config.port, host: config.host });
+  logger.info({ url: `http://${config.host}:${config.port}/graphql`, playground: config.http.playground }, 'profilegraph is serving');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await app.close();
+      await db.close();
+      logger.info('stopped');
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

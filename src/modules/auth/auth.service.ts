@@ -1,0 +1,143 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../../config.ts';
+import { appError, badInput, ErrorCode } from '../../errors.ts';
+import type { ActiveSession, SessionService } from '../sessions/session.service.ts';
+import { User, type UserEntity } from '../users/user.entity.ts';
+import { checkIdentifier, identifierKey } from '../users/identifier.ts';
+import type { UserService } from '../users/user.service.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import { checkPassword } from './password-policy.ts';
+
+/** What signup and login return: a new session and its user. */
+export interface AuthResult {
+  token: string;
+  expiresAt: Date;
+  user: UserEntity;
+}
+
+const INVALID_CREDENTIALS_MESSAGE = 'Invalid identifier or password.';
+
+function requireViewer(viewer: ActiveSession | null): ActiveSession {
+  if (!viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
+  return viewer;
+}
+
+/**
+ * The account flows: signup, login, logout, password change (SPEC §6). Each mutation runs in
+ * one transaction; argon2 runs outside transactions so no connection is held while hashing.
+ */
+export class AuthService {
+  constructor(
+    private readonly config: Config,
+    private readonly users: UserService,
+    private readonly sessions: SessionService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  /**
+   * Creates a user and its first session. Validation runs before hashing. Errors:
+   * `BAD_USER_INPUT` (fields `input.identifier`, `input.password`), `IDENTIFIER_TAKEN` —
+   * also for concurrent signups of one identifier in any case or normalisation variant, which
+   * the unique index on `identifier_key` settles.
+   */
+  async signup(em: EntityManager, input: { identifier: string; password: string }): Promise<AuthResult> {
+    const identifierError = checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier');
+    const passwordError = checkPassword(input.password, this.config.passwords, [input.identifier]);
+    if (identifierError || passwordError) {
+      throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}) });
+    }
+    const passwordHash = await this.hasher.hash(input.password);
+    try {
+      return await em.transactional(async (tx) => {
+        const user = tx.create(User, {
+          identifier: input.identifier,
+          identifierKey: identifierKey(input.identifier),
+          password: passwordHash,
+          createdAt: new Date(),
+        });
+        await tx.flush();
+        const session = await this.sessions.issue(tx, user.id);
+        return { token: session.token, expiresAt: session.expiresAt, user };
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw appError(ErrorCode.IDENTIFIER_TAKEN, 'This identifier is already taken.', {
+          fields: { 'input.identifier': 'This identifier is already taken.' },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Starts a session for valid credentials. Exactly one argon2 verification runs whether or
+   * not the identifier exists, and every failure is the same `INVALID_CREDENTIALS`. Each call
+   * counts against the account's and the client address's failure limits (`RATE_LIMITED`).
+   * A hash of outdated parameters is replaced by one of the current parameters.
+   */
+  async login(em: EntityManager, identifier: string, password: string, clientAddress: string): Promise<AuthResult> {
+    const key = identifierKey(identifier);
+    await this.throttle.consume(key, clientAddress);
+    const user = await this.users.findByIdentifier(em, identifier);
+    const result = await this.hasher.verify(user?.password, password);
+    if (!user || !result.valid) {
+      throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+    }
+    await this.throttle.succeeded(key, clientAddress);
+    if (result.needsRehash) await this.rehash(em, user, password);
+    const session = await this.sessions.issue(em, user.id);
+    return { token: session.token, expiresAt: session.expiresAt, user };
+  }
+
+  /** Ends the viewer's current session. Errors: `UNAUTHENTICATED`. */
+  async logout(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
+    await this.sessions.revoke(em, requireViewer(viewer).id);
+    return true;
+  }
+
+  /** Ends every session of the viewer. Errors: `UNAUTHENTICATED`. */
+  async logoutAll(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
+    await this.sessions.revokeAll(em, requireViewer(viewer).user.id);
+    return true;
+  }
+
+  /**
+   * Replaces the viewer's password after checking the current one, and ends every other
+   * session in the same transaction. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`,
+   * `BAD_USER_INPUT` (field `newPassword`), `RATE_LIMITED`.
+   */
+  async changePassword(
+    em: EntityManager,
+    viewerOrNull: ActiveSession | null,
+    currentPassword: string,
+    newPassword: string,
+    clientAddress: string,
+  ): Promise<boolean> {
+    const viewer = requireViewer(viewerOrNull);
+    const key = identifierKey(viewer.user.identifier);
+    await this.throttle.consume(key, clientAddress);
+    const result = await this.hasher.verify(viewer.user.password, currentPassword);
+    if (!result.valid) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
+    await this.throttle.succeeded(key, clientAddress);
+    const policyError = checkPassword(newPassword, this.config.passwords, [viewer.user.identifier]);
+    if (policyError) throw badInput({ newPassword: policyError });
+    const hash = await this.hasher.hash(newPassword);
+    await em.transactional(async (tx) => {
+      // Conditional on the hash we verified: a concurrent change wins, this one fails cleanly.
+      const updated = await tx.nativeUpdate(User, { id: viewer.user.id, password: viewer.user.password }, { password: hash });
+      if (updated === 0) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
+      await this.sessions.revokeAll(tx, viewer.user.id, viewer.id);
+    });
+    viewer.user.password = hash;
+    return true;
+  }
+
+  private async rehash(em: EntityManager, user: UserEntity, password: string): Promise<void> {
+    const hash = await this.hasher.hash(password);
+    await em.nativeUpdate(User, { id: user.id, password: user.password }, { password: hash });
+    user.password = hash;
+  }
+}

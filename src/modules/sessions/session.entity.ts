@@ -1,0 +1,23 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { User } from '../users/user.entity.ts';
+
+/**
+ * `sessions`: one row per bearer token. Only the SHA-256 of the token is stored
+ * (32 bytes, `token_hash`), so a leaked table cannot be replayed. A session ends when its
+ * row is deleted (logout), when `last_seen_at` is older than the idle timeout, or at
+ * `expires_at` (absolute timeout).
+ */
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    user: p.manyToOne(User).deleteRule('cascade').index('sessions_user_id_index'),
+    tokenHash: p.type('blob').columnType('bytea').unique('sessions_token_hash_unique'),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    lastSeenAt: p.datetime(),
+    expiresAt: p.datetime(),
+  },
+});
+
+export type SessionEntity = InferEntity<typeof Session>;

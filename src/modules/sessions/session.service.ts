@@ -1,0 +1,99 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../clock.ts';
+import type { Config } from '../../config.ts';
+import { User, type UserEntity } from '../users/user.entity.ts';
+
+/** Bytes of entropy in a session token: 256 bits from the OS CSPRNG. */
+const TOKEN_BYTES = 32;
+
+/** A freshly issued session: the bearer token is shown once and never stored. */
+export interface IssuedSession {
+  id: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** The session a request authenticated with, and its user. */
+export interface ActiveSession {
+  id: string;
+  user: UserEntity;
+}
+
+/** SHA-256 of a bearer token, the only form in which tokens are stored (32 bytes). */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * Opaque bearer sessions (SPEC §5): tokens are 32 CSPRNG bytes in base64url (43 chars);
+ * `sessions.token_hash` keeps their SHA-256. A session is valid while
+ * `now < expires_at` (absolute timeout) and `now < last_seen_at + idle timeout`.
+ */
+export class SessionService {
+  /** `last_seen_at` is written at most this often per session, not on every request. */
+  private readonly touchIntervalMs: number;
+
+  constructor(
+    private readonly config: Config['sessions'],
+    private readonly clock: Clock,
+  ) {
+    this.touchIntervalMs = Math.min(60_000, Math.floor(config.idleTimeoutMs / 10));
+  }
+
+  /** Starts a session for `userId` and returns its token (inside the caller's transaction, if any). */
+  async issue(em: EntityManager, userId: string): Promise<IssuedSession> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + this.config.absoluteTimeoutMs);
+    const [row] = await em.execute<{ id: string }[]>(
+      'insert into sessions (user_id, token_hash, created_at, last_seen_at, expires_at) values (?, ?, ?, ?, ?) returning id',
+      [userId, hashToken(token), now, now, expiresAt],
+    );
+    return { id: String(row!.id), token, expiresAt };
+  }
+
+  /**
+   * Resolves a bearer token to its live session and user in one statement; refreshes
+   * `last_seen_at` when it is older than the touch interval. Returns `null` for unknown,
+   * revoked, idle or expired tokens.
+   */
+  async resolve(em: EntityManager, token: string): Promise<ActiveSession | null> {
+    const now = this.clock.now();
+    const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
+    const [row] = await em.execute<Record<string, unknown>[]>(
+      `select s.id as session_id, s.last_seen_at, u.id, u.identifier, u.identifier_key, u.password, u.created_at
+         from sessions s join users u on u.id = s.user_id
+        where s.token_hash = ? and s.expires_at > ? and s.last_seen_at > ?`,
+      [hashToken(token), now, idleSince],
+    );
+    if (!row) return null;
+    const sessionId = String(row.session_id);
+    const lastSeen = new Date(row.last_seen_at as string | Date);
+    if (now.getTime() - lastSeen.getTime() > this.touchIntervalMs) {
+      await em.execute('update sessions set last_seen_at = ? where id = ? and last_seen_at < ?', [now, sessionId, now]);
+    }
+    const user = em.map(User, {
+      id: row.id,
+      identifier: row.identifier,
+      identifier_key: row.identifier_key,
+      password: row.password,
+      created_at: row.created_at,
+    } as never);
+    return { id: sessionId, user };
+  }
+
+  /** Ends one session. Returns whether it existed. */
+  async revoke(em: EntityManager, sessionId: string): Promise<boolean> {
+    const result = await em.execute<{ affectedRows: number }>('delete from sessions where id = ?', [sessionId], 'run');
+    return result.affectedRows > 0;
+  }
+
+  /** Ends every session of `userId`, except `keepSessionId` when given. Returns how many ended. */
+  async revokeAll(em: EntityManager, userId: string, keepSessionId?: string): Promise<number> {
+    const result = keepSessionId
+      ? await em.execute<{ affectedRows: number }>('delete from sessions where user_id = ? and id <> ?', [userId, keepSessionId], 'run')
+      : await em.execute<{ affectedRows: number }>('delete from sessions where user_id = ?', [userId], 'run');
+    return result.affectedRows;
+  }
+}

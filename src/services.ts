@@ -1,0 +1,31 @@
+import type { Connection } from '@mikro-orm/postgresql';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { LoginThrottle } from './modules/auth/login-throttle.ts';
+import { PasswordHasher } from './modules/auth/password-hasher.ts';
+import { SessionService } from './modules/sessions/session.service.ts';
+import { UserService } from './modules/users/user.service.ts';
+
+/** The app-wide, stateless services. Per-request state lives in the Context, never here. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  passwords: PasswordHasher;
+  sessions: SessionService;
+  users: UserService;
+  auth: AuthService;
+}
+
+/** Wires the services. `passwordHasher` may be replaced (tests wrap it to count argon2 calls). */
+export function createServices(
+  config: Config,
+  deps: { clock: Clock; connection: Connection; passwordHasher?: PasswordHasher },
+): Services {
+  const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
+  const sessions = new SessionService(config.sessions, deps.clock);
+  const users = new UserService();
+  const throttle = new LoginThrottle(deps.connection, config.loginThrottle);
+  const auth = new AuthService(config, users, sessions, passwords, throttle);
+  return { config, clock: deps.clock, passwords, sessions, users, auth };
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, inject } from 'vitest';
+import { createApp, type App, type AppDeps } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
+import { openDatabase, type Database } from '../../src/db/orm.ts';
+import { createLogger } from '../../src/logger.ts';
+
+/** GraphQL response as parsed JSON. */
+export interface GqlResponse<T = any> {
+  status: number;
+  body: { data?: T; errors?: any[] };
+  text: string;
+}
+
+export interface TestServer {
+  /** Base URL, e.g. http://127.0.0.1:54321 */
+  url: string;
+  app: App;
+  db: Database;
+  config: Config;
+  /** POST a GraphQL operation; returns HTTP status and parsed JSON body. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  /** SQL statements the app ran since the last `resetQueries()`. */
+  queries: string[];
+  resetQueries(): void;
+  close(): Promise<void>;
+}
+
+let embedded: Promise<EmbeddedPostgres> | undefined;
+
+/** This test file's database URL: the shared real PostgreSQL, or its own embedded one. */
+async function databaseUrl(): Promise<string> {
+  const shared = inject('databaseUrl');
+  if (shared) return shared;
+  embedded ??= startEmbeddedPostgres('memory://', {
+    loadDataDir: new Blob([readFileSync(inject('embeddedDump'))]),
+  });
+  return (await embedded).url;
+}
+
+afterAll(async () => {
+  if (embedded) await (await embedded).stop();
+});
+
+/**
+ * Starts the real app on an ephemeral loopback port against the run's test database
+ * (see global-setup.ts). `configOverrides` are environment variables.
+ */
+export async function startTestServer(configOverrides: Record<string, string> = {}, deps: AppDeps = {}): Promise<TestServer> {
+  const databaseUrlForFile = await databaseUrl();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    DATABASE_URL: databaseUrlForFile,
+    DATABASE_POOL_MAX: embedded ? '1' : '10',
+    MIGRATE_ON_START: 'false',
+    LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
+    ...configOverrides,
+  });
+  const queries: string[] = [];
+  const logger = createLogger(config);
+  const db = await openDatabase(config, { logger, onQuery: (sql) => queries.push(sql) });
+  const app = await createApp(config, db, logger, deps);
+  await app.http.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.http.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    url,
+    app,
+    db,
+    config,
+    queries,
+    resetQueries: () => void queries.splice(0),
+    async gql(query, variables, token, headers = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: JSON.parse(text), text };
+    },
+    async close() {
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
+/** A unique identifier for this test run, so tests never collide on shared databases. */
+export function uniqueIdentifier(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+/** A password that passes the default rules. */
+export const GOOD_PASSWORD = 'correct horse battery staple 42';
+
+export const SIGNUP = /* GraphQL */ `
+  mutation Signup($identifier: String!, $password: String!) {
+    signup(input: { identifier: $identifier, password: $password }) { token expiresAt user { id identifier } }
+  }
+`;
+export const LOGIN = /* GraphQL */ `
+  mutation Login($identifier: String!, $password: String!) {
+    login(identifier: $identifier, password: $password) { token expiresAt user { id identifier } }
+  }
+`;
+export const ME = /* GraphQL */ `query { me { id identifier hasUsablePassword } }`;
+
+/** Signs up a fresh user and returns its token and id. */
+export async function signupUser(server: TestServer, identifier = uniqueIdentifier(), password = GOOD_PASSWORD) {
+  const res = await server.gql(SIGNUP, { identifier, password });
+  if (!res.body.data?.signup) throw new Error(`signup failed: ${res.text}`);
+  const { token, user } = res.body.data.signup as { token: string; user: { id: string; identifier: string } };
+  return { token, id: user.id, identifier, password };
+}

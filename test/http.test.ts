@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ CORS_ORIGINS: 'https://app.example.com', BODY_LIMIT_BYTES: '2048', PLAYGROUND: 'true' });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('HTTP surface', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('refuses bodies over the configured limit with 413', async () => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ me { id } }`, variables: { pad: 'x'.repeat(4096) } }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      });
+    const allowed = await preflight('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const denied = await preflight('https://evil.example.net');
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers malformed JSON with 400 and no stack trace', async () => {
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toMatch(/\bat .*\(|node_modules|stack/);
+  });
+
+  it('serves Playground to browsers when enabled, with no external URL in the page', async () => {
+    const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toMatch(/playground/i);
+    expect(html).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)/);
+  });
+});
+
+describe('production defaults', () => {
+  it('turns Playground and introspection off in production', async () => {
+    const prod = await startTestServer({ NODE_ENV: 'production' });
+    try {
+      const page = await fetch(`${prod.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toMatch(/playground/i);
+      const introspection = await prod.gql('{ __schema { types { name } } }');
+      expect(introspection.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    } finally {
+      await prod.close();
+    }
+  });
+});
