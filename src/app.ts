@@ -46,7 +46,6 @@ export async function createApp(config: Config, db: Database, logger: Logger, de
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
-    disableRequestLogging: config.env === 'test',
   });
   let shuttingDown = false;
 
@@ -81,6 +80,8 @@ export async function createApp(config: Config, db: Database, logger: Logger, de
     schema: buildSchema(),
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,
+    // The process entry owns SIGTERM/SIGINT and closes the app, then the database.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     plugins: [
       fastifyApolloDrainPlugin(http),
@@ -105,7 +106,8 @@ export async function createApp(config: Config, db: Database, logger: Logger, de
     services,
     async close() {
       shuttingDown = true;
-      await http.close();
+      // Apollo's drain plugin closes Fastify (stops accepting, waits for in-flight
+      // requests, then cuts idle connections); closing Fastify first would leave it waiting.
       await apollo.stop();
     },
   };

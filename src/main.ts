@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     'database ready',
   );
   const app = await createApp(config, db, logger);
-  await app.http.listen({ port: config.port, host: config.host });
-  logger.info({ url: `http://${config.host}:${config.port}/graphql`, playground: config.http.playground }, 'profilegraph is serving');
+  const address = await app.http.listen({ port: config.port, host: config.host });
+  logger.info({ url: `${address}/graphql`, playground: config.http.playground }, 'profilegraph is serving');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -47,8 +47,10 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: a listener must stay registered during shutdown, or the TypeScript
+  // loader's own handler sees none left and exits at once. Repeated signals are ignored.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 await main();

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger.ts';
 /** GraphQL response as parsed JSON. */
 export interface GqlResponse<T = any> {
   status: number;
-  body: { data?: T; errors?: any[] };
+  body: { data?: T; errors?: any };
   text: string;
 }
 

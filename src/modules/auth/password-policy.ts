@@ -20,8 +20,8 @@ const MAX_SIMILARITY = 0.7;
  * not on the common-password list (compared lower-cased, as Django's
  * CommonPasswordValidator), and not too similar to the identifier or other personal values
  * (the idea of Django's UserAttributeSimilarityValidator, measured here as normalised
- * Levenshtein similarity ≥ 0.7 against each value and each of its word parts, or
- * containment). Returns a message, or `undefined` when the password is acceptable.
+ * Levenshtein similarity ≥ 0.7 against each value and each of its word parts, or a password
+ * whose letters and digits are mostly those parts). Returns a message, or `undefined` when the password is acceptable.
  */
 export function checkPassword(
   password: string,
@@ -42,11 +42,14 @@ export function checkPassword(
 }
 
 function tooSimilar(password: string, value: string): boolean {
-  const parts = new Set([value, ...value.split(/[\W_]+/u).filter((p) => p.length >= 3)]);
+  const parts = [value, ...value.split(/[\W_]+/u).filter((p) => p.length >= 3)];
+  // Mostly made of the value's parts ("grace.hopper1906" for "grace.hopper@…").
+  let rest = password;
+  for (const part of [...parts].sort((a, b) => b.length - a.length)) rest = rest.split(part).join('');
+  if (rest.replace(/[\W_]/gu, '').length * 2 < password.replace(/[\W_]/gu, '').length) return true;
   for (const part of parts) {
-    if (part.length >= 4 && password.includes(part) && part.length * 2 >= password.length) return true;
     const longest = Math.max(password.length, part.length);
-    if (longest > 0 && 1 - distance(password, part) / longest >= MAX_SIMILARITY) return true;
+    if (1 - distance(password, part) / longest >= MAX_SIMILARITY) return true;
   }
   return false;
 }
