@@ -12,6 +12,7 @@ import type { Database } from './db/orm.ts';
 import { createFormatError } from './errors.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
+import type { ProfileRegistry } from './profiles/registry.ts';
 import { buildSchema } from './schema.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -35,8 +36,14 @@ const PLAYGROUND_ASSETS = '/playground/';
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
  * GraphQL Playground with every asset served locally. Does not listen; the caller does.
  */
-export async function createApp(config: Config, db: Database, logger: Logger, deps: AppDeps = {}): Promise<App> {
-  const services = createServices(config, {
+export async function createApp(
+  config: Config,
+  db: Database,
+  registry: ProfileRegistry,
+  logger: Logger,
+  deps: AppDeps = {},
+): Promise<App> {
+  const services = createServices(config, registry, {
     clock: deps.clock ?? systemClock,
     connection: db.orm.em.getConnection(),
     ...deps,
@@ -77,7 +84,7 @@ export async function createApp(config: Config, db: Database, logger: Logger, de
   if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
 
   const apollo = new ApolloServer<Context>({
-    schema: buildSchema(),
+    schema: buildSchema(registry),
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM/SIGINT and closes the app, then the database.

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -39,6 +41,12 @@ const envSchema = z.object({
   INTROSPECTION: bool.optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
 
+  PROFILES: list.optional(),
+  PROFILES_DIR: z.string().min(1).optional(),
+  MIGRATIONS_DIR: z.string().min(1).optional(),
+  USERS_PAGE_SIZE: int(1, 10_000).default(20),
+  USERS_PAGE_MAX: int(1, 10_000).default(100),
+
   IDENTIFIER_MAX_LENGTH: int(1, 1000).default(150),
   PASSWORD_MIN_LENGTH: int(8, 128).default(12),
   ARGON2_MEMORY_KIB: int(19_456).default(19_456),
@@ -69,7 +77,16 @@ export interface Config {
     migrateOnStart: boolean;
     /** Folder the embedded database persists to; `memory://` keeps it in memory. */
     embeddedDataDir: string;
+    /** Folder of the committed migrations. */
+    migrationsDir: string;
   };
+  profiles: {
+    /** Folder of the profile SDL files. */
+    dir: string;
+    /** `PROFILES`: install exactly these, in this precedence order; `undefined`: all found. */
+    installed: string[] | undefined;
+  };
+  users: { pageSize: number; maxPageSize: number };
   http: {
     corsOrigins: string[];
     bodyLimitBytes: number;
@@ -132,7 +149,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       replicaUrls: e.DATABASE_REPLICA_URLS,
       migrateOnStart: e.MIGRATE_ON_START ?? !e.DATABASE_URL,
       embeddedDataDir: e.EMBEDDED_DATA_DIR,
+      migrationsDir: resolve(e.MIGRATIONS_DIR ?? fileURLToPath(new URL('./db/migrations', import.meta.url))),
     },
+    profiles: {
+      dir: resolve(e.PROFILES_DIR ?? fileURLToPath(new URL('../schema/profiles', import.meta.url))),
+      installed: e.PROFILES,
+    },
+    users: { pageSize: Math.min(e.USERS_PAGE_SIZE, e.USERS_PAGE_MAX), maxPageSize: e.USERS_PAGE_MAX },
     http: {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,

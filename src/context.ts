@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActiveSession } from './modules/sessions/session.service.ts';
+import { ProfileLoaders } from './profiles/loaders.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -12,6 +13,10 @@ export interface Context {
   viewer: ActiveSession | null;
   clientAddress: string;
   services: Services;
+  /** Per-request DataLoaders of profile rows. */
+  loaders: ProfileLoaders;
+  /** Memoised answer of `viewerIsStaff` for this request. */
+  staff?: Promise<boolean>;
 }
 
 /** Extracts the token of an `Authorization: Bearer <token>` header, or `undefined`. */
@@ -23,7 +28,8 @@ export function bearerToken(header: string | string[] | undefined): string | und
 
 /**
  * Builds the per-request context: forks the EntityManager and resolves the viewer from the
- * bearer token (an unknown or expired token simply means no viewer).
+ * bearer token (an unknown or expired token simply means no viewer), and creates fresh
+ * DataLoaders.
  */
 export async function createContext(
   services: Services,
@@ -33,5 +39,6 @@ export async function createContext(
   const em = rootEm.fork();
   const token = bearerToken(request.authorization);
   const viewer = token ? await services.sessions.resolve(em, token) : null;
-  return { em, viewer, clientAddress: request.clientAddress, services };
+  const loaders = new ProfileLoaders(em, services.profiles.registry);
+  return { em, viewer, clientAddress: request.clientAddress, services, loaders };
 }

@@ -3,6 +3,8 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { createLogger } from './logger.ts';
+import { registryFromConfig } from './profiles/load.ts';
+import { ProfileDefinitionError } from './profiles/model.ts';
 
 /** Process entry: config → database (embedded unless DATABASE_URL) → app → listen; graceful shutdown. */
 async function main(): Promise<void> {
@@ -17,14 +19,26 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const db = await openDatabase(config, { logger });
+  let registry;
+  try {
+    registry = await registryFromConfig(config);
+  } catch (error) {
+    if (error instanceof ProfileDefinitionError) {
+      logger.fatal(error.message);
+      console.error(`Cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  for (const line of registry.report()) logger.info({ profiles: true }, line);
+  const db = await openDatabase(config, { logger, profiles: registry.profiles });
   logger.info(
     db.embedded
       ? { database: 'embedded', dataDir: db.embedded.dataDir }
       : { database: 'postgresql', migrateOnStart: config.database.migrateOnStart },
     'database ready',
   );
-  const app = await createApp(config, db, logger);
+  const app = await createApp(config, db, registry, logger);
   const address = await app.http.listen({ port: config.port, host: config.host });
   logger.info({ url: `${address}/graphql`, playground: config.http.playground }, 'profilegraph is serving');
 

@@ -6,6 +6,8 @@ import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { UserService } from './modules/users/user.service.ts';
+import { ProfileService } from './profiles/profile.service.ts';
+import type { ProfileRegistry } from './profiles/registry.ts';
 
 /** The app-wide, stateless services. Per-request state lives in the Context, never here. */
 export interface Services {
@@ -15,17 +17,20 @@ export interface Services {
   sessions: SessionService;
   users: UserService;
   auth: AuthService;
+  profiles: ProfileService;
 }
 
 /** Wires the services. `passwordHasher` may be replaced (tests wrap it to count argon2 calls). */
 export function createServices(
   config: Config,
+  registry: ProfileRegistry,
   deps: { clock: Clock; connection: Connection; passwordHasher?: PasswordHasher },
 ): Services {
   const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
   const sessions = new SessionService(config.sessions, deps.clock);
-  const users = new UserService();
+  const users = new UserService(registry, { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize });
+  const profiles = new ProfileService(registry);
   const throttle = new LoginThrottle(deps.connection, config.loginThrottle);
-  const auth = new AuthService(config, users, sessions, passwords, throttle);
-  return { config, clock: deps.clock, passwords, sessions, users, auth };
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles);
+  return { config, clock: deps.clock, passwords, sessions, users, auth, profiles };
 }

@@ -13,8 +13,16 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A calendar date without time, `YYYY-MM-DD`. */
+  Date: { input: string; output: string; }
   /** An instant in time, as an RFC 3339 string in UTC (e.g. `2026-11-21T09:30:00.000Z`). */
   DateTime: { input: Date; output: Date; }
+  /** An email address as defined by RFC 5322 (validated on input). */
+  EmailAddress: { input: string; output: string; }
+  /** Any JSON value. */
+  JSON: { input: unknown; output: unknown; }
+  /** An absolute URL (validated on input). */
+  URL: { input: string; output: string; }
 };
 
 /** A new session: the bearer token to send as `Authorization: Bearer <token>`. */
@@ -26,6 +34,98 @@ export type AuthPayload = {
   token: Scalars['String']['output'];
   /** The user the session belongs to. */
   user: User;
+};
+
+/** Conditions on a boolean value. */
+export type BooleanFilter = {
+  eq?: InputMaybe<Scalars['Boolean']['input']>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  ne?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/**
+ * A condition on a data-bag key (see `User.data`). The value is compared as the type of the
+ * field the key resolves to. An unqualified key several profiles define is an overlap error.
+ */
+export type DataFilter = {
+  /** Text contains this, case-insensitively. */
+  contains?: InputMaybe<Scalars['String']['input']>;
+  eq?: InputMaybe<Scalars['JSON']['input']>;
+  in?: InputMaybe<Array<Scalars['JSON']['input']>>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A field name (`email`) or a qualified key (`mail.email`). */
+  key: Scalars['String']['input'];
+};
+
+/** A value of the data bag together with the profile it came from. */
+export type DataValue = {
+  __typename?: 'DataValue';
+  /** The qualified key (`profile.field`). */
+  key: Scalars['String']['output'];
+  /** The profile holding the value. */
+  profile: Scalars['String']['output'];
+  /** The value (null when unset, or when it is private and the viewer may not see it). */
+  value?: Maybe<Scalars['JSON']['output']>;
+};
+
+/** Conditions on a date (all given must hold). */
+export type DateFilter = {
+  eq?: InputMaybe<Scalars['Date']['input']>;
+  gt?: InputMaybe<Scalars['Date']['input']>;
+  gte?: InputMaybe<Scalars['Date']['input']>;
+  in?: InputMaybe<Array<Scalars['Date']['input']>>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  lt?: InputMaybe<Scalars['Date']['input']>;
+  lte?: InputMaybe<Scalars['Date']['input']>;
+  ne?: InputMaybe<Scalars['Date']['input']>;
+};
+
+/** Conditions on an instant (all given must hold). */
+export type DateTimeFilter = {
+  eq?: InputMaybe<Scalars['DateTime']['input']>;
+  gt?: InputMaybe<Scalars['DateTime']['input']>;
+  gte?: InputMaybe<Scalars['DateTime']['input']>;
+  in?: InputMaybe<Array<Scalars['DateTime']['input']>>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  lt?: InputMaybe<Scalars['DateTime']['input']>;
+  lte?: InputMaybe<Scalars['DateTime']['input']>;
+  ne?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** Conditions on a number (all given must hold). */
+export type FloatFilter = {
+  eq?: InputMaybe<Scalars['Float']['input']>;
+  gt?: InputMaybe<Scalars['Float']['input']>;
+  gte?: InputMaybe<Scalars['Float']['input']>;
+  in?: InputMaybe<Array<Scalars['Float']['input']>>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  lt?: InputMaybe<Scalars['Float']['input']>;
+  lte?: InputMaybe<Scalars['Float']['input']>;
+  ne?: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** Formats an identifier can be required to have. */
+export type IdentifierFormat =
+  /** An email address (graphql-scalars' EmailAddress rules). */
+  | 'EMAIL'
+  /** An absolute URL. */
+  | 'URL';
+
+/** Conditions on an integer value (all given must hold). */
+export type IntFilter = {
+  eq?: InputMaybe<Scalars['Int']['input']>;
+  gt?: InputMaybe<Scalars['Int']['input']>;
+  gte?: InputMaybe<Scalars['Int']['input']>;
+  in?: InputMaybe<Array<Scalars['Int']['input']>>;
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  lt?: InputMaybe<Scalars['Int']['input']>;
+  lte?: InputMaybe<Scalars['Int']['input']>;
+  ne?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Conditions on a JSON value. */
+export type JsonFilter = {
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type Mutation = {
@@ -47,6 +147,12 @@ export type Mutation = {
   /** Ends every session of the current user, this one included. Errors: `UNAUTHENTICATED`. */
   logoutAll: Scalars['Boolean']['output'];
   /**
+   * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
+   * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
+   * `UNAUTHENTICATED`, `FORBIDDEN` (readonly field), `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`.
+   */
+  setData?: Maybe<User>;
+  /**
    * Creates an account and signs it in. Errors: `BAD_USER_INPUT` (with `extensions.fields`),
    * `IDENTIFIER_TAKEN`. Null, with the error, when refused.
    */
@@ -66,25 +172,104 @@ export type MutationLoginArgs = {
 };
 
 
+export type MutationSetDataArgs = {
+  key: Scalars['String']['input'];
+  userId?: InputMaybe<Scalars['ID']['input']>;
+  value?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+
 export type MutationSignupArgs = {
   input: SignupInput;
+};
+
+/** Relay page information. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** The installed profiles and how their keys overlap. */
+export type ProfileCatalog = {
+  __typename?: 'ProfileCatalog';
+  /** In precedence order. */
+  installed: Array<ProfileInfo>;
+  overlaps: Array<ProfileKeyOverlap>;
+};
+
+/** A field of an installed profile. */
+export type ProfileFieldInfo = {
+  __typename?: 'ProfileFieldInfo';
+  default?: Maybe<Scalars['JSON']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  /** The qualified data-bag key (`profile.field`). */
+  key: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  private: Scalars['Boolean']['output'];
+  readonly: Scalars['Boolean']['output'];
+  /** The GraphQL type, e.g. `EmailAddress!`. */
+  type: Scalars['String']['output'];
+  unique: Scalars['Boolean']['output'];
+};
+
+/** An installed profile. */
+export type ProfileInfo = {
+  __typename?: 'ProfileInfo';
+  autoCreate: Scalars['Boolean']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  fields: Array<ProfileFieldInfo>;
+  name: Scalars['String']['output'];
+  /** Position in precedence order, from 1. */
+  order: Scalars['Int']['output'];
+  precedence?: Maybe<Scalars['Int']['output']>;
+  /** The GraphQL type of `User.<name>`. */
+  typeName: Scalars['String']['output'];
+};
+
+/** A data-bag key several installed profiles define. */
+export type ProfileKeyOverlap = {
+  __typename?: 'ProfileKeyOverlap';
+  key: Scalars['String']['output'];
+  /** The definers' qualified keys, in precedence order. */
+  qualifiedKeys: Array<Scalars['String']['output']>;
+  /** The profile `data(key)` reads, or null when reading the unqualified key is an overlap error. */
+  resolvedBy?: Maybe<Scalars['String']['output']>;
 };
 
 export type Query = {
   __typename?: 'Query';
   /** The authenticated user, or null without a valid session token. */
   me?: Maybe<User>;
+  /** The installed profiles, their order, fields and overlapping keys. */
+  profiles: ProfileCatalog;
   /**
    * One user by `id` or by `identifier` (exactly one of them). Null when there is no such user.
    * The identifier is matched case-insensitively after NFKC normalisation.
    */
   user?: Maybe<User>;
+  /**
+   * Users matching `where`, sorted by `orderBy` (then by id), as a Relay connection.
+   * `first` is capped by the configured page size (default 100). Errors: `BAD_USER_INPUT`,
+   * `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`.
+   */
+  users: UserConnection;
 };
 
 
 export type QueryUserArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
   identifier?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryUsersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<UserOrder>>;
+  where?: InputMaybe<UserWhere>;
 };
 
 /** Credentials of a new account. */
@@ -98,6 +283,27 @@ export type SignupInput = {
   password: Scalars['String']['input'];
 };
 
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
+
+/** Conditions on a text value (all given must hold). Comparisons are by code point. */
+export type StringFilter = {
+  /** Contains this text, case-insensitively. */
+  contains?: InputMaybe<Scalars['String']['input']>;
+  eq?: InputMaybe<Scalars['String']['input']>;
+  gt?: InputMaybe<Scalars['String']['input']>;
+  gte?: InputMaybe<Scalars['String']['input']>;
+  in?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** True: the value is null. False: it is not. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  lt?: InputMaybe<Scalars['String']['input']>;
+  lte?: InputMaybe<Scalars['String']['input']>;
+  ne?: InputMaybe<Scalars['String']['input']>;
+  /** Starts with this text, case-insensitively. */
+  startsWith?: InputMaybe<Scalars['String']['input']>;
+};
+
 /**
  * An account: an identifier and a password, nothing else. Everything else about a person lives
  * in profiles, exposed as fields of this type.
@@ -106,12 +312,78 @@ export type User = {
   __typename?: 'User';
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * One value from the amalgamated view over all installed profiles. `key` is a field name
+   * (`email`) or a qualified key (`mail.email`). A key several profiles define reads the
+   * profile of lowest precedence. Errors: `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`
+   * (precedence missing or tied; names the qualified keys to use). Private values are null
+   * for anyone but the owner and staff.
+   */
+  data?: Maybe<Scalars['JSON']['output']>;
+  /** Every value of `key` across profiles, in precedence order. Errors: `PROFILE_KEY_UNKNOWN`. */
+  dataAll: Array<DataValue>;
   /** False when the account has no password that can ever match (created without one, or disabled). */
   hasUsablePassword: Scalars['Boolean']['output'];
   /** Stable numeric identity of the account (a 64-bit integer, as a string). */
   id: Scalars['ID']['output'];
   /** The identifier as entered at signup (unique case-insensitively after NFKC normalisation). */
   identifier: Scalars['String']['output'];
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
+export type UserDataArgs = {
+  key: Scalars['String']['input'];
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
+export type UserDataAllArgs = {
+  key: Scalars['String']['input'];
+};
+
+/** A page of users (Relay connection). */
+export type UserConnection = {
+  __typename?: 'UserConnection';
+  edges: Array<UserEdge>;
+  pageInfo: PageInfo;
+  /** How many users match the conditions, on all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type UserEdge = {
+  __typename?: 'UserEdge';
+  /** Opaque position of this user in the list, for `after`. */
+  cursor: Scalars['String']['output'];
+  node: User;
+};
+
+/** One sort key of a user list. */
+export type UserOrder = {
+  direction?: InputMaybe<SortDirection>;
+  /**
+   * `identifier`, `createdAt`, a qualified profile field (`mail.email`) or a data-bag key
+   * (an unqualified key several profiles define is an overlap error).
+   */
+  field: Scalars['String']['input'];
+};
+
+/** Which users to list. All conditions given must hold. */
+export type UserWhere = {
+  /** Every one of these must hold. */
+  AND?: InputMaybe<Array<UserWhere>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<UserWhere>>;
+  createdAt?: InputMaybe<DateTimeFilter>;
+  /** Conditions on data-bag keys; all must hold. */
+  data?: InputMaybe<Array<DataFilter>>;
+  identifier?: InputMaybe<StringFilter>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -190,27 +462,119 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BooleanFilter: BooleanFilter;
+  DataFilter: DataFilter;
+  DataValue: ResolverTypeWrapper<DataValue>;
+  Date: ResolverTypeWrapper<Scalars['Date']['output']>;
+  DateFilter: DateFilter;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DateTimeFilter: DateTimeFilter;
+  EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  FloatFilter: FloatFilter;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  IdentifierFormat: IdentifierFormat;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  IntFilter: IntFilter;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  JSONFilter: JsonFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  ProfileCatalog: ResolverTypeWrapper<ProfileCatalog>;
+  ProfileFieldInfo: ResolverTypeWrapper<ProfileFieldInfo>;
+  ProfileInfo: ResolverTypeWrapper<ProfileInfo>;
+  ProfileKeyOverlap: ResolverTypeWrapper<ProfileKeyOverlap>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SignupInput: SignupInput;
+  SortDirection: SortDirection;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  StringFilter: StringFilter;
+  URL: ResolverTypeWrapper<Scalars['URL']['output']>;
   User: ResolverTypeWrapper<UserEntity>;
+  UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
+  UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
+  UserOrder: UserOrder;
+  UserWhere: UserWhere;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
+  BooleanFilter: BooleanFilter;
+  DataFilter: DataFilter;
+  DataValue: DataValue;
+  Date: Scalars['Date']['output'];
+  DateFilter: DateFilter;
   DateTime: Scalars['DateTime']['output'];
+  DateTimeFilter: DateTimeFilter;
+  EmailAddress: Scalars['EmailAddress']['output'];
+  Float: Scalars['Float']['output'];
+  FloatFilter: FloatFilter;
   ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  IntFilter: IntFilter;
+  JSON: Scalars['JSON']['output'];
+  JSONFilter: JsonFilter;
   Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  ProfileCatalog: ProfileCatalog;
+  ProfileFieldInfo: ProfileFieldInfo;
+  ProfileInfo: ProfileInfo;
+  ProfileKeyOverlap: ProfileKeyOverlap;
   Query: Record<PropertyKey, never>;
   SignupInput: SignupInput;
   String: Scalars['String']['output'];
+  StringFilter: StringFilter;
+  URL: Scalars['URL']['output'];
   User: UserEntity;
+  UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
+  UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
+  UserOrder: UserOrder;
+  UserWhere: UserWhere;
 }>;
+
+export type DefaultDirectiveArgs = {
+  value: Scalars['JSON']['input'];
+};
+
+export type DefaultDirectiveResolver<Result, Parent, ContextType = Context, Args = DefaultDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type IdentifierDirectiveArgs = {
+  format?: Maybe<IdentifierFormat>;
+  maxLength?: Maybe<Scalars['Int']['input']>;
+  message?: Maybe<Scalars['String']['input']>;
+  minLength?: Maybe<Scalars['Int']['input']>;
+  pattern?: Maybe<Scalars['String']['input']>;
+};
+
+export type IdentifierDirectiveResolver<Result, Parent, ContextType = Context, Args = IdentifierDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type LengthDirectiveArgs = {
+  max: Scalars['Int']['input'];
+};
+
+export type LengthDirectiveResolver<Result, Parent, ContextType = Context, Args = LengthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PrivateDirectiveArgs = { };
+
+export type PrivateDirectiveResolver<Result, Parent, ContextType = Context, Args = PrivateDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ProfileDirectiveArgs = {
+  autoCreate?: Maybe<Scalars['Boolean']['input']>;
+  name: Scalars['String']['input'];
+  precedence?: Maybe<Scalars['Int']['input']>;
+};
+
+export type ProfileDirectiveResolver<Result, Parent, ContextType = Context, Args = ProfileDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ReadonlyDirectiveArgs = { };
+
+export type ReadonlyDirectiveResolver<Result, Parent, ContextType = Context, Args = ReadonlyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type UniqueDirectiveArgs = { };
+
+export type UniqueDirectiveResolver<Result, Parent, ContextType = Context, Args = UniqueDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AuthPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -218,8 +582,26 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type DataValueResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DataValue'] = ResolversParentTypes['DataValue']> = ResolversObject<{
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  profile?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+}>;
+
+export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
+  name: 'Date';
+}
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
+}
+
+export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['EmailAddress'], any> {
+  name: 'EmailAddress';
+}
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
 }
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -227,26 +609,106 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  setData?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetDataArgs, 'key'>>;
   signup?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationSignupArgs, 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ProfileCatalogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileCatalog'] = ResolversParentTypes['ProfileCatalog']> = ResolversObject<{
+  installed?: Resolver<Array<ResolversTypes['ProfileInfo']>, ParentType, ContextType>;
+  overlaps?: Resolver<Array<ResolversTypes['ProfileKeyOverlap']>, ParentType, ContextType>;
+}>;
+
+export type ProfileFieldInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileFieldInfo'] = ResolversParentTypes['ProfileFieldInfo']> = ResolversObject<{
+  default?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  private?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readonly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unique?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type ProfileInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileInfo'] = ResolversParentTypes['ProfileInfo']> = ResolversObject<{
+  autoCreate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['ProfileFieldInfo']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  precedence?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  typeName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ProfileKeyOverlapResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileKeyOverlap'] = ResolversParentTypes['ProfileKeyOverlap']> = ResolversObject<{
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  qualifiedKeys?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  resolvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  profiles?: Resolver<ResolversTypes['ProfileCatalog'], ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryUserArgs>>;
+  users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
 }>;
+
+export interface UrlScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['URL'], any> {
+  name: 'URL';
+}
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  data?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType, RequireFields<UserDataArgs, 'key'>>;
+  dataAll?: Resolver<Array<ResolversTypes['DataValue']>, ParentType, ContextType, RequireFields<UserDataAllArgs, 'key'>>;
   hasUsablePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type Resolvers<ContextType = Context> = ResolversObject<{
-  AuthPayload?: AuthPayloadResolvers<ContextType>;
-  DateTime?: GraphQLScalarType;
-  Mutation?: MutationResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
-  User?: UserResolvers<ContextType>;
+export type UserConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['UserEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type UserEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type Resolvers<ContextType = Context> = ResolversObject<{
+  AuthPayload?: AuthPayloadResolvers<ContextType>;
+  DataValue?: DataValueResolvers<ContextType>;
+  Date?: GraphQLScalarType;
+  DateTime?: GraphQLScalarType;
+  EmailAddress?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  ProfileCatalog?: ProfileCatalogResolvers<ContextType>;
+  ProfileFieldInfo?: ProfileFieldInfoResolvers<ContextType>;
+  ProfileInfo?: ProfileInfoResolvers<ContextType>;
+  ProfileKeyOverlap?: ProfileKeyOverlapResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  URL?: GraphQLScalarType;
+  User?: UserResolvers<ContextType>;
+  UserConnection?: UserConnectionResolvers<ContextType>;
+  UserEdge?: UserEdgeResolvers<ContextType>;
+}>;
+
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  default?: DefaultDirectiveResolver<any, any, ContextType>;
+  identifier?: IdentifierDirectiveResolver<any, any, ContextType>;
+  length?: LengthDirectiveResolver<any, any, ContextType>;
+  private?: PrivateDirectiveResolver<any, any, ContextType>;
+  profile?: ProfileDirectiveResolver<any, any, ContextType>;
+  readonly?: ReadonlyDirectiveResolver<any, any, ContextType>;
+  unique?: UniqueDirectiveResolver<any, any, ContextType>;
+}>;

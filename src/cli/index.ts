@@ -30,7 +30,7 @@ program
       console.log('The schema is up to date; no migration written.');
       return;
     }
-    console.log(`Wrote src/db/migrations/${result.fileName}`);
+    console.log(`Wrote ${config.database.migrationsDir}/${result.fileName}`);
     for (const statement of result.statements) console.log(`  ${statement}`);
   });
 

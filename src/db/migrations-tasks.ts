@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { registryFromConfig } from '../profiles/load.ts';
 import { openDatabase } from './orm.ts';
 
 /**
@@ -19,7 +20,8 @@ export async function migrateUp(config: Config, logger?: Logger): Promise<string
 /**
  * Writes a new migration file that brings the committed migrations up to the current
  * entities. The diff is taken against a throwaway in-memory database with every committed
- * migration applied, so it never depends on the state of a developer's local data.
+ * migration applied, so it never depends on the state of a developer's local data. Every
+ * profile found in the profiles folder is included, installed by `PROFILES` or not.
  * Returns the file name, or `undefined` when the schema is already up to date.
  */
 export async function createMigration(
@@ -27,7 +29,8 @@ export async function createMigration(
   options: { name?: string; blank?: boolean } = {},
 ): Promise<{ fileName: string; statements: string[] } | undefined> {
   const scratch: Config = { ...config, database: { ...config.database, url: undefined, embeddedDataDir: 'memory://' } };
-  const db = await openDatabase(scratch, { migrate: true });
+  const registry = await registryFromConfig(config);
+  const db = await openDatabase(scratch, { migrate: true, profiles: registry.discovered });
   try {
     const result = await db.orm.migrator.create(undefined, options.blank ?? false, false, options.name);
     if (!result.fileName) return undefined;

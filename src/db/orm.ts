@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from 'pino';
@@ -6,13 +5,12 @@ import type { Config } from '../config.ts';
 import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
+import { profileEntity } from '../profiles/entities.ts';
+import type { ProfileDefinition } from '../profiles/model.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
-/** Folder of the committed MikroORM migrations. */
-export const migrationsPath = fileURLToPath(new URL('./migrations', import.meta.url));
-
-/** Entities whose tables the migrations own. */
-export const entities = [User, Session, LoginRateLimit];
+/** Entities of the core tables; profile entities are added from the SDL. */
+export const coreEntities = [User, Session, LoginRateLimit];
 
 /** An open database: the ORM, the URL it reached, and the embedded server behind it if any. */
 export interface Database {
@@ -22,6 +20,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  logger?: Logger;
+  /** Called with every SQL statement the ORM runs (tests count them). */
+  onQuery?: (sql: string) => void;
+  /** Profiles whose entities to register (all discovered ones for migrations). */
+  profiles?: readonly ProfileDefinition[];
+}
+
 /**
  * MikroORM options for `url`. `poolMax` must be 1 against the embedded database (PGlite is
  * one session). SQL statements are reported to `onQuery` when given (tests count them).
@@ -29,17 +35,19 @@ export interface Database {
 export function ormOptions(
   config: Config,
   url: string,
-  extra: { logger?: Logger; onQuery?: (sql: string) => void } = {},
+  extra: OpenOptions = {},
 ): Options {
   const { logger, onQuery } = extra;
   return {
     clientUrl: url,
-    entities,
+    entities: [...coreEntities, ...(extra.profiles ?? []).map(profileEntity)],
     extensions: [Migrator],
     pool: { min: 0, max: config.database.url ? config.database.poolMax : 1 },
     replicas: config.database.url ? config.database.replicaUrls.map((clientUrl) => ({ clientUrl })) : [],
     migrations: {
-      path: migrationsPath,
+      path: config.database.migrationsDir,
+      // Removing a profile file keeps its table (and data); drop it with a hand-written migration.
+      dropTables: false,
       tableName: 'mikro_orm_migrations',
       transactional: true,
       allOrNothing: true,
@@ -62,10 +70,7 @@ export function ormOptions(
  * `config.database.embeddedDataDir` when none is configured. Applies pending migrations when
  * `config.database.migrateOnStart` (default with the embedded database). Caller must `close()`.
  */
-export async function openDatabase(
-  config: Config,
-  extra: { logger?: Logger; onQuery?: (sql: string) => void; migrate?: boolean } = {},
-): Promise<Database> {
+export async function openDatabase(config: Config, extra: OpenOptions & { migrate?: boolean } = {}): Promise<Database> {
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embeddedDataDir);
   const url = config.database.url ?? embedded!.url;
   try {

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { openDatabase, type Database } from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
+import { registryFromConfig } from '../../src/profiles/load.ts';
 
 /** GraphQL response as parsed JSON. */
 export interface GqlResponse<T = any> {
@@ -62,8 +63,9 @@ export async function startTestServer(configOverrides: Record<string, string> = 
   });
   const queries: string[] = [];
   const logger = createLogger(config);
-  const db = await openDatabase(config, { logger, onQuery: (sql) => queries.push(sql) });
-  const app = await createApp(config, db, logger, deps);
+  const registry = await registryFromConfig(config);
+  const db = await openDatabase(config, { logger, profiles: registry.profiles, onQuery: (sql) => queries.push(sql) });
+  const app = await createApp(config, db, registry, logger, deps);
   await app.http.listen({ port: 0, host: '127.0.0.1' });
   const address = app.http.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

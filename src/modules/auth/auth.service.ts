@@ -9,6 +9,7 @@ import type { UserService } from '../users/user.service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
+import type { ProfileService, ProfilesInput } from '../../profiles/profile.service.ts';
 
 /** What signup and login return: a new session and its user. */
 export interface AuthResult {
@@ -35,19 +36,32 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
+    private readonly profiles: ProfileService,
   ) {}
 
   /**
-   * Creates a user and its first session. Validation runs before hashing. Errors:
-   * `BAD_USER_INPUT` (fields `input.identifier`, `input.password`), `IDENTIFIER_TAKEN` —
-   * also for concurrent signups of one identifier in any case or normalisation variant, which
-   * the unique index on `identifier_key` settles.
+   * Creates a user, its auto-created profiles (plus any other profile given) and its first
+   * session in one transaction. The identifier (core rules, then every profile's rules), the
+   * password and every profile value are validated before hashing; all problems are reported
+   * together. Errors: `BAD_USER_INPUT` (fields `input.identifier`, `input.password`,
+   * `input.profiles.<profile>.<field>`), `IDENTIFIER_TAKEN` — also for concurrent signups of
+   * one identifier in any case or normalisation variant, settled by the unique index.
    */
-  async signup(em: EntityManager, input: { identifier: string; password: string }): Promise<AuthResult> {
-    const identifierError = checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier');
-    const passwordError = checkPassword(input.password, this.config.passwords, [input.identifier]);
-    if (identifierError || passwordError) {
-      throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}) });
+  async signup(
+    em: EntityManager,
+    input: { identifier: string; password: string; profiles?: ProfilesInput | null },
+  ): Promise<AuthResult> {
+    const profilesInput = input.profiles ?? {};
+    const identifierError =
+      checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier') ??
+      (await this.profiles.registry.checkIdentifier(input.identifier, 'input.identifier'));
+    const passwordError = checkPassword(input.password, this.config.passwords, [
+      input.identifier,
+      ...this.profiles.personalValues(profilesInput),
+    ]);
+    const profileErrors = this.profiles.validate(profilesInput, { asStaff: false, prefix: 'input.profiles.' });
+    if (identifierError || passwordError || profileErrors) {
+      throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}), ...profileErrors });
     }
     const passwordHash = await this.hasher.hash(input.password);
     try {
@@ -59,11 +73,12 @@ export class AuthService {
           createdAt: new Date(),
         });
         await tx.flush();
+        await this.profiles.createForSignup(tx, user.id, profilesInput);
         const session = await this.sessions.issue(tx, user.id);
         return { token: session.token, expiresAt: session.expiresAt, user };
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) {
+      if (error instanceof UniqueConstraintViolationException && /identifier_key/.test(error.message)) {
         throw appError(ErrorCode.IDENTIFIER_TAKEN, 'This identifier is already taken.', {
           fields: { 'input.identifier': 'This identifier is already taken.' },
         });
@@ -73,8 +88,9 @@ export class AuthService {
   }
 
   /**
-   * Starts a session for valid credentials. Exactly one argon2 verification runs whether or
-   * not the identifier exists, and every failure is the same `INVALID_CREDENTIALS`. Each call
+   * Starts a session for valid credentials of an active account. Exactly one argon2
+   * verification runs whether or not the identifier exists, and every failure (unknown,
+   * wrong password, unusable password, inactive) is the same `INVALID_CREDENTIALS`. Each call
    * counts against the account's and the client address's failure limits (`RATE_LIMITED`).
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
@@ -83,7 +99,8 @@ export class AuthService {
     await this.throttle.consume(key, clientAddress);
     const user = await this.users.findByIdentifier(em, identifier);
     const result = await this.hasher.verify(user?.password, password);
-    if (!user || !result.valid) {
+    // An inactive account (data-bag `isActive` false; absent means active) fails like a wrong password.
+    if (!user || !result.valid || (await this.profiles.readValue(em, user.id, 'isActive', true)) === false) {
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
     await this.throttle.succeeded(key, clientAddress);

@@ -1,9 +1,32 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput } from '../../errors.ts';
+import type { ProfileRegistry } from '../../profiles/registry.ts';
+import { compileUserQuery, type UserOrder, type UserWhere } from '../../profiles/user-query.ts';
 import { User, type UserEntity } from './user.entity.ts';
 import { identifierKey } from './identifier.ts';
 
+/** A Relay page of users. `totalCount` is computed only when asked for. */
+export interface UserPage {
+  edges: { cursor: string; node: UserEntity }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number | null;
+}
+
+/** Cursors are opaque offsets into the ordered list (`base64url("o:<offset>")`). */
+const encodeCursor = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badInput({ after: 'Not a cursor of this list.' });
+  return Number(match[1]);
+}
+
 /** Reads of accounts. Writes belong to the auth flows (signup, password changes). */
 export class UserService {
+  constructor(
+    private readonly registry: ProfileRegistry,
+    private readonly pages: { defaultSize: number; maxSize: number },
+  ) {}
+
   /** The user with this id, or null. `id` is a decimal string; anything else finds nothing. */
   async findById(em: EntityManager, id: string): Promise<UserEntity | null> {
     if (!/^\d{1,19}$/.test(id)) return null;
@@ -13,5 +36,44 @@ export class UserService {
   /** The user whose identifier matches case-insensitively after NFKC normalisation, or null. */
   async findByIdentifier(em: EntityManager, identifier: string): Promise<UserEntity | null> {
     return em.findOne(User, { identifierKey: identifierKey(identifier) });
+  }
+
+  /**
+   * One page of users matching `where`, sorted by `orderBy` then id: one statement for the
+   * page (joining only the profile tables the conditions use) plus one for `totalCount` when
+   * `withCount`. `first` defaults to the configured page size and is capped at the maximum.
+   * Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`.
+   */
+  async page(
+    em: EntityManager,
+    args: { first?: number | null; after?: string | null; where?: UserWhere | null; orderBy?: UserOrder[] | null },
+    withCount: boolean,
+  ): Promise<UserPage> {
+    const first = args.first ?? this.pages.defaultSize;
+    if (first < 0) throw badInput({ first: 'Must not be negative.' });
+    const size = Math.min(first, this.pages.maxSize);
+    const offset = args.after ? decodeCursor(args.after) + 1 : 0;
+    const q = compileUserQuery(this.registry, args.where, args.orderBy);
+    const [rows, count] = await Promise.all([
+      em.execute<Record<string, unknown>[]>(
+        `select u.id, u.identifier, u.identifier_key, u.password, u.created_at from ${q.from} where ${q.where} order by ${q.orderBy} limit ? offset ?`,
+        [...q.fromParams, ...q.whereParams, ...q.orderParams, size + 1, offset],
+      ),
+      withCount
+        ? em.execute<{ n: number }[]>(`select count(*)::int as n from ${q.from} where ${q.where}`, [...q.fromParams, ...q.whereParams])
+        : Promise.resolve(null),
+    ]);
+    const nodes = rows.slice(0, size).map((row) => em.map(User, row as never));
+    const edges = nodes.map((node, i) => ({ cursor: encodeCursor(offset + i), node }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        hasPreviousPage: offset > 0,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: count ? count[0]!.n : null,
+    };
   }
 }

@@ -1,0 +1,81 @@
+import type { ProfileDefinition, ProfileField } from './model.ts';
+import type { ProfileRegistry } from './registry.ts';
+
+const filterTypes: Record<ProfileField['kind'], string> = {
+  string: 'StringFilter',
+  email: 'StringFilter',
+  url: 'StringFilter',
+  int: 'IntFilter',
+  float: 'FloatFilter',
+  boolean: 'BooleanFilter',
+  datetime: 'DateTimeFilter',
+  date: 'DateFilter',
+  json: 'JSONFilter',
+  enum: '',
+};
+
+/** GraphQL filter input type of a field (enums get `<Enum>Filter`). */
+export function filterTypeOf(field: ProfileField): string {
+  return field.kind === 'enum' ? `${field.graphqlType}Filter` : filterTypes[field.kind];
+}
+
+/**
+ * The SDL derived from the installed profiles (SPEC §3): each profile file's own types, the
+ * `User.<profile>` fields, `<Type>Input` (every field optional: signup, updates),
+ * `ProfilesInput`, the `profiles` argument of `SignupInput`, `<Type>Filter` and its place in
+ * `UserWhere`, enum filters, and `updateProfiles`. Empty when no profile is installed.
+ */
+export function profileTypeDefs(registry: ProfileRegistry): string[] {
+  const profiles = registry.profiles;
+  if (profiles.length === 0) return [];
+  const docs: string[] = [...new Set(profiles.map((p) => p.sdl))];
+  const enums = new Set<string>();
+  const parts: string[] = [];
+  parts.push(`extend type User {\n${profiles.map(userField).join('\n')}\n}`);
+  for (const profile of profiles) {
+    parts.push(inputType(profile));
+    parts.push(filterType(profile));
+    for (const field of profile.fields) if (field.kind === 'enum') enums.add(field.graphqlType);
+  }
+  for (const name of enums) {
+    parts.push(`"Conditions on a ${name} value."\ninput ${name}Filter {\n  eq: ${name}\n  ne: ${name}\n  in: [${name}!]\n  isNull: Boolean\n}`);
+  }
+  parts.push(
+    `"Values for some or all installed profiles, keyed by profile name."\ninput ProfilesInput {\n${profiles
+      .map((p) => `  ${p.name}: ${p.typeName}Input`)
+      .join('\n')}\n}`,
+  );
+  parts.push(
+    `extend input SignupInput {\n  "Initial values of profiles. Auto-created profiles not given here start with their defaults."\n  profiles: ProfilesInput\n}`,
+  );
+  parts.push(`extend input UserWhere {\n${profiles.map((p) => `  "Conditions on the ${p.name} profile."\n  ${p.name}: ${p.typeName}Filter`).join('\n')}\n}`);
+  parts.push(`extend type Mutation {
+  """
+  Writes profile fields of the viewer (or, for staff, of \`userId\`) in one transaction; the
+  fields given are set, others kept. Readonly fields only for staff. Errors:
+  \`UNAUTHENTICATED\`, \`FORBIDDEN\`, \`NOT_FOUND\`, \`BAD_USER_INPUT\` (per field).
+  """
+  updateProfiles(input: ProfilesInput!, userId: ID): User
+}`);
+  return [...docs, parts.join('\n\n')];
+}
+
+function userField(p: ProfileDefinition): string {
+  const doc = p.autoCreate ? `The ${p.name} profile.` : `The ${p.name} profile, null until it is first written.`;
+  return `  ${JSON.stringify(doc)}\n  ${p.name}: ${p.typeName}${p.autoCreate ? '!' : ''}`;
+}
+
+function inputType(p: ProfileDefinition): string {
+  const fields = p.fields.map((f) => {
+    const notes = [f.description ?? '', f.readonly ? '(Staff only.)' : '', !f.nullable && f.defaultValue === undefined ? '(Required when the profile is created.)' : '']
+      .filter(Boolean)
+      .join(' ');
+    return `${notes ? `  ${JSON.stringify(notes)}\n` : ''}  ${f.name}: ${f.graphqlType}`;
+  });
+  return `"Values of the ${p.name} profile; omitted fields are left as they are."\ninput ${p.typeName}Input {\n${fields.join('\n')}\n}`;
+}
+
+function filterType(p: ProfileDefinition): string {
+  const fields = p.fields.map((f) => `  ${f.name}: ${filterTypeOf(f)}`);
+  return `"Conditions on the ${p.name} profile (all must hold)."\ninput ${p.typeName}Filter {\n${fields.join('\n')}\n}`;
+}
