@@ -52,11 +52,13 @@ export function badInput(fields: FieldErrors, message = 'The input is invalid.')
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Apollo gives every error that is not a GraphQLError carrying its own code the code
+    // INTERNAL_SERVER_ERROR, so the code alone tells ours and Apollo's request errors apart
+    // (an instanceof check would break where two copies of graphql-js are loaded).
     const code = formatted.extensions?.code;
     const original = unwrapResolverError(error);
-    const isOurs = original instanceof GraphQLError && typeof code === 'string' && publicCodes.has(code);
-    const isRequestError = typeof code === 'string' && requestCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
-    if ((isOurs || isRequestError) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const known = typeof code === 'string' && (publicCodes.has(code) || requestCodes.has(code));
+    if (known && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
