@@ -231,6 +231,16 @@ describe('updateProfiles', () => {
 });
 
 describe('login and the bag', () => {
+  it('stamps account.dateJoined at signup and account.lastLogin at each login', async () => {
+    const user = await signupUser(server);
+    const before = await server.gql('{ me { account { dateJoined lastLogin } } }', {}, user.token);
+    expect(before.body.data.me.account.dateJoined).toEqual(expect.any(String));
+    expect(before.body.data.me.account.lastLogin).toBeNull();
+    const login = await server.gql(LOGIN, { identifier: user.identifier, password: user.password });
+    const after = await server.gql('{ me { account { lastLogin } } }', {}, login.body.data.login.token);
+    expect(Date.parse(after.body.data.me.account.lastLogin)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('refuses an inactive account with the same INVALID_CREDENTIALS', async () => {
     const user = await signupUser(server);
     await server.db.orm.em.fork().execute('update profile_account set is_active = false where user_id = ?', [user.id]);

@@ -22,7 +22,7 @@ export interface Database {
 
 export interface OpenOptions {
   logger?: Logger;
-  /** Called with every SQL statement the ORM runs (tests count them). */
+  /** Called with every SQL statement the ORM runs, values inlined (tests count and inspect them). */
   onQuery?: (sql: string) => void;
   /** Profiles whose entities to register (all discovered ones for migrations). */
   profiles?: readonly ProfileDefinition[];
@@ -54,7 +54,7 @@ export function ormOptions(
       snapshot: false,
       emit: 'ts',
     },
-    debug: onQuery ? ['query'] : false,
+    debug: onQuery ? ['query', 'query-params'] : false,
     logger: (message) => {
       if (onQuery) onQuery(message);
       else logger?.debug({ orm: true }, message);

@@ -59,13 +59,27 @@ export class ProfileService {
 
   /**
    * Inside the signup transaction: inserts the row of every auto-created profile (with the
-   * given values or defaults) and of every other profile given in `input`. Constraint
-   * violations become `BAD_USER_INPUT` naming the field.
+   * given values or defaults) and of every other profile given in `input`; a `dateJoined`
+   * date-time field of those rows is set to `now`. Constraint violations become
+   * `BAD_USER_INPUT` naming the field.
    */
-  async createForSignup(tx: EntityManager, userId: string, input: ProfilesInput): Promise<void> {
+  async createForSignup(tx: EntityManager, userId: string, input: ProfilesInput, now = new Date()): Promise<void> {
     for (const profile of this.registry.profiles) {
-      const values = input[profile.name];
-      if (profile.autoCreate || values) await this.write(tx, profile, userId, values ?? {}, 'input.profiles.');
+      const given = input[profile.name];
+      if (!profile.autoCreate && !given) continue;
+      const values = { ...given, ...serverStamp(profile, 'dateJoined', now) };
+      await this.write(tx, profile, userId, values, 'input.profiles.');
+    }
+  }
+
+  /**
+   * Records a successful login in every installed profile with a `lastLogin` date-time field
+   * (Django's `last_login`). One statement per such profile; none when no profile has one.
+   */
+  async recordLogin(em: EntityManager, userId: string, now: Date): Promise<void> {
+    for (const profile of this.registry.profiles) {
+      const stamp = serverStamp(profile, 'lastLogin', now);
+      if (Object.keys(stamp).length) await upsertRow(em, profile, userId, stamp);
     }
   }
 
@@ -135,6 +149,11 @@ export class ProfileService {
       throw constraintError(error, profile, prefix) ?? error;
     }
   }
+}
+
+function serverStamp(profile: ProfileDefinition, fieldName: string, now: Date): Record<string, Date> {
+  const field = profile.fields.find((f) => f.name === fieldName && f.kind === 'datetime');
+  return field ? { [field.name]: now } : {};
 }
 
 /** Maps a constraint violation on a profile table to `BAD_USER_INPUT` naming the field, never the constraint. */

@@ -10,12 +10,22 @@ export type ProfileRow = { userId: string } & Record<string, unknown>;
  * rows go to GraphQL as plain objects without entity hydration.
  */
 
-/** `alias.column as "field"` for every field (dates as `YYYY-MM-DD` text), plus `userId`. */
+/**
+ * How a column is read: dates as `YYYY-MM-DD`, date-times as RFC 3339 UTC strings with
+ * milliseconds (the driver hands timestamps over as PostgreSQL text otherwise).
+ */
+function readExpression(field: ProfileField): string {
+  if (field.kind === 'date') return '??.??::text';
+  if (field.kind === 'datetime') return `to_char(??.?? at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return '??.??';
+}
+
+/** `alias.column as "field"` for every field, plus `userId`. */
 export function selectList(profile: ProfileDefinition, alias: string): { sql: string; params: string[] } {
   const parts = ['??.user_id as "userId"'];
   const params = [alias];
   for (const field of profile.fields) {
-    parts.push(field.kind === 'date' ? '??.??::text as ??' : '??.?? as ??');
+    parts.push(`${readExpression(field)} as ??`);
     params.push(alias, field.column, field.name);
   }
   return { sql: parts.join(', '), params };
@@ -97,9 +107,11 @@ export async function upsertRow(
 
 /** Reads one field of one user's row without creating it; `undefined` when the row is missing. */
 export async function selectValue(em: EntityManager, profile: ProfileDefinition, field: ProfileField, userId: string): Promise<unknown> {
-  const rows = await em.execute<{ value: unknown }[]>(
-    `select ${field.kind === 'date' ? '??::text' : '??'} as value from ?? where user_id = ?`,
-    [field.column, profile.table, userId],
-  );
+  const rows = await em.execute<{ value: unknown }[]>(`select ${readExpression(field)} as value from ?? as p where p.user_id = ?`, [
+    'p',
+    field.column,
+    profile.table,
+    userId,
+  ]);
   return rows.length ? rows[0]!.value : undefined;
 }

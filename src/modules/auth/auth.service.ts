@@ -73,7 +73,7 @@ export class AuthService {
           createdAt: new Date(),
         });
         await tx.flush();
-        await this.profiles.createForSignup(tx, user.id, profilesInput);
+        await this.profiles.createForSignup(tx, user.id, profilesInput, user.createdAt);
         const session = await this.sessions.issue(tx, user.id);
         return { token: session.token, expiresAt: session.expiresAt, user };
       });
@@ -105,6 +105,7 @@ export class AuthService {
     }
     await this.throttle.succeeded(key, clientAddress);
     if (result.needsRehash) await this.rehash(em, user, password);
+    await this.profiles.recordLogin(em, user.id, new Date());
     const session = await this.sessions.issue(em, user.id);
     return { token: session.token, expiresAt: session.expiresAt, user };
   }
