@@ -45,6 +45,7 @@ const envSchema = z.object({
   PROFILES_DIR: z.string().min(1).optional(),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   USERS_PAGE_SIZE: int(1, 10_000).default(20),
+  FOLLOW_REQUIRES_CONFIRMATION: bool.default(false),
   USERS_PAGE_MAX: int(1, 10_000).default(100),
 
   IDENTIFIER_MAX_LENGTH: int(1, 1000).default(150),
@@ -87,6 +88,8 @@ export interface Config {
     installed: string[] | undefined;
   };
   users: { pageSize: number; maxPageSize: number };
+  /** Every follow needs the followee's confirmation, whatever their profile says. */
+  followRequiresConfirmation: boolean;
   http: {
     corsOrigins: string[];
     bodyLimitBytes: number;
@@ -156,6 +159,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       installed: e.PROFILES,
     },
     users: { pageSize: Math.min(e.USERS_PAGE_SIZE, e.USERS_PAGE_MAX), maxPageSize: e.USERS_PAGE_MAX },
+    followRequiresConfirmation: e.FOLLOW_REQUIRES_CONFIRMATION,
     http: {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,

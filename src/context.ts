@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActiveSession } from './modules/sessions/session.service.ts';
 import { ProfileLoaders } from './profiles/loaders.ts';
+import { FollowLoaders } from './modules/social/follow.loaders.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface Context {
   services: Services;
   /** Per-request DataLoaders of profile rows. */
   loaders: ProfileLoaders;
+  /** Per-request DataLoaders of the follow graph. */
+  follows: FollowLoaders;
   /** Memoised answer of `viewerIsStaff` for this request. */
   staff?: Promise<boolean>;
 }
@@ -40,5 +43,9 @@ export async function createContext(
   const token = bearerToken(request.authorization);
   const viewer = token ? await services.sessions.resolve(em, token) : null;
   const loaders = new ProfileLoaders(em, services.profiles.registry);
-  return { em, viewer, clientAddress: request.clientAddress, services, loaders };
+  const follows = new FollowLoaders(em, viewer?.user.id, {
+    defaultSize: services.config.users.pageSize,
+    maxSize: services.config.users.maxPageSize,
+  });
+  return { em, viewer, clientAddress: request.clientAddress, services, loaders, follows };
 }

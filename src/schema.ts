@@ -7,6 +7,7 @@ import { DateResolver, DateTimeResolver, EmailAddressResolver, JSONResolver, URL
 import type { Resolvers } from './__generated__/resolvers-types.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
+import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { profileResolvers } from './profiles/profile.resolvers.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 import { profileTypeDefs } from './profiles/sdl.ts';
@@ -50,6 +51,6 @@ const scalarResolvers: Resolvers = {
 export function buildSchema(registry: ProfileRegistry): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: [...loadTypeDefs(), ...profileTypeDefs(registry)],
-    resolvers: [scalarResolvers, userResolvers, authResolvers, profileResolvers(registry)] as never,
+    resolvers: [scalarResolvers, userResolvers, authResolvers, followResolvers, profileResolvers(registry)] as never,
   });
 }

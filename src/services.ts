@@ -7,6 +7,7 @@ import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { UserService } from './modules/users/user.service.ts';
 import { ProfileService } from './profiles/profile.service.ts';
+import { FollowService } from './modules/social/follow.service.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 
 /** The app-wide, stateless services. Per-request state lives in the Context, never here. */
@@ -18,6 +19,7 @@ export interface Services {
   users: UserService;
   auth: AuthService;
   profiles: ProfileService;
+  follows: FollowService;
 }
 
 /** Wires the services. `passwordHasher` may be replaced (tests wrap it to count argon2 calls). */
@@ -32,5 +34,6 @@ export function createServices(
   const profiles = new ProfileService(registry);
   const throttle = new LoginThrottle(deps.connection, config.loginThrottle);
   const auth = new AuthService(config, users, sessions, passwords, throttle, profiles);
-  return { config, clock: deps.clock, passwords, sessions, users, auth, profiles };
+  const follows = new FollowService(profiles, config.followRequiresConfirmation);
+  return { config, clock: deps.clock, passwords, sessions, users, auth, profiles, follows };
 }

@@ -104,6 +104,38 @@ export type FloatFilter = {
   ne?: InputMaybe<Scalars['Float']['input']>;
 };
 
+/** A page of followers or followed users, newest first (Relay connection). */
+export type FollowConnection = {
+  __typename?: 'FollowConnection';
+  edges: Array<FollowEdge>;
+  pageInfo: PageInfo;
+};
+
+/** A user in a follow list, with when the follow took effect. */
+export type FollowEdge = {
+  __typename?: 'FollowEdge';
+  cursor: Scalars['String']['output'];
+  node: User;
+  /** When the follow was confirmed (at once, or when the followee confirmed the request). */
+  since: Scalars['DateTime']['output'];
+};
+
+/** A pending follow request addressed to the viewer. */
+export type FollowRequest = {
+  __typename?: 'FollowRequest';
+  follower: User;
+  requestedAt: Scalars['DateTime']['output'];
+};
+
+/** How one user relates to another in the follow graph. */
+export type FollowStatus =
+  /** A follow in effect. */
+  | 'CONFIRMED'
+  /** No follow, and no pending request. */
+  | 'NONE'
+  /** A follow request waiting for the followee to confirm or reject it. */
+  | 'PENDING';
+
 /** Formats an identifier can be required to have. */
 export type IdentifierFormat =
   /** An email address (graphql-scalars' EmailAddress rules). */
@@ -137,6 +169,18 @@ export type Mutation = {
    */
   changePassword: Scalars['Boolean']['output'];
   /**
+   * Confirms a pending request from `followerId`; true also when already confirmed. Errors:
+   * `UNAUTHENTICATED`, `NOT_FOUND` (no request).
+   */
+  confirmFollow: Scalars['Boolean']['output'];
+  /**
+   * Follows a user. Confirmed at once, unless the followee requires confirmation
+   * (`social.followRequiresConfirmation`, or FOLLOW_REQUIRES_CONFIRMATION for everyone): then a
+   * pending request. Idempotent: returns the current status. Errors: `UNAUTHENTICATED`,
+   * `BAD_USER_INPUT` (yourself), `NOT_FOUND`.
+   */
+  follow: FollowStatus;
+  /**
    * Starts a session. Errors: `INVALID_CREDENTIALS` (the same for an unknown identifier, a
    * wrong password or an account without a usable password), `RATE_LIMITED`. Null, with the
    * error, when refused, so each aliased `login` in one operation gets its own answer.
@@ -146,6 +190,10 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Ends every session of the current user, this one included. Errors: `UNAUTHENTICATED`. */
   logoutAll: Scalars['Boolean']['output'];
+  /** Rejects (deletes) a pending request. Idempotent. Errors: `UNAUTHENTICATED`. */
+  rejectFollow: Scalars['Boolean']['output'];
+  /** Removes a confirmed follower (or a pending request). Idempotent. Errors: `UNAUTHENTICATED`. */
+  removeFollower: Scalars['Boolean']['output'];
   /**
    * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
    * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
@@ -157,6 +205,8 @@ export type Mutation = {
    * `IDENTIFIER_TAKEN`. Null, with the error, when refused.
    */
   signup?: Maybe<AuthPayload>;
+  /** Stops following, or withdraws a request. Idempotent. Errors: `UNAUTHENTICATED`. */
+  unfollow: Scalars['Boolean']['output'];
 };
 
 
@@ -166,9 +216,29 @@ export type MutationChangePasswordArgs = {
 };
 
 
+export type MutationConfirmFollowArgs = {
+  followerId: Scalars['ID']['input'];
+};
+
+
+export type MutationFollowArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationLoginArgs = {
   identifier: Scalars['String']['input'];
   password: Scalars['String']['input'];
+};
+
+
+export type MutationRejectFollowArgs = {
+  followerId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveFollowerArgs = {
+  followerId: Scalars['ID']['input'];
 };
 
 
@@ -181,6 +251,11 @@ export type MutationSetDataArgs = {
 
 export type MutationSignupArgs = {
   input: SignupInput;
+};
+
+
+export type MutationUnfollowArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 /** Relay page information. */
@@ -322,12 +397,24 @@ export type User = {
   data?: Maybe<Scalars['JSON']['output']>;
   /** Every value of `key` across profiles, in precedence order. Errors: `PROFILE_KEY_UNKNOWN`. */
   dataAll: Array<DataValue>;
+  /** Pending follow requests to this user, oldest first. Only the user sees them; null for everyone else. */
+  followRequests?: Maybe<Array<FollowRequest>>;
+  /** Confirmed followers, newest first. Visible to everyone. */
+  followers: FollowConnection;
+  /** Number of confirmed followers. */
+  followersCount: Scalars['Int']['output'];
+  /** Users this user follows (confirmed), newest first. Visible to everyone. */
+  following: FollowConnection;
+  /** Number of users followed (confirmed). */
+  followingCount: Scalars['Int']['output'];
   /** False when the account has no password that can ever match (created without one, or disabled). */
   hasUsablePassword: Scalars['Boolean']['output'];
   /** Stable numeric identity of the account (a 64-bit integer, as a string). */
   id: Scalars['ID']['output'];
   /** The identifier as entered at signup (unique case-insensitively after NFKC normalisation). */
   identifier: Scalars['String']['output'];
+  /** The viewer's follow of this user: `NONE` without a session. */
+  viewerFollowStatus: FollowStatus;
 };
 
 
@@ -346,6 +433,26 @@ export type UserDataArgs = {
  */
 export type UserDataAllArgs = {
   key: Scalars['String']['input'];
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
+export type UserFollowersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
+export type UserFollowingArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of users (Relay connection). */
@@ -383,6 +490,12 @@ export type UserWhere = {
   createdAt?: InputMaybe<DateTimeFilter>;
   /** Conditions on data-bag keys; all must hold. */
   data?: InputMaybe<Array<DataFilter>>;
+  /** Status the `follows` / `followedBy` relationship must have. */
+  followStatus?: InputMaybe<FollowStatus>;
+  /** Users followed by this user id (with `followStatus`, default `CONFIRMED`). */
+  followedBy?: InputMaybe<Scalars['ID']['input']>;
+  /** Users who follow this user id (with `followStatus`, default `CONFIRMED`). */
+  follows?: InputMaybe<Scalars['ID']['input']>;
   identifier?: InputMaybe<StringFilter>;
 };
 
@@ -472,6 +585,10 @@ export type ResolversTypes = ResolversObject<{
   EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
+  FollowConnection: ResolverTypeWrapper<Omit<FollowConnection, 'edges'> & { edges: Array<ResolversTypes['FollowEdge']> }>;
+  FollowEdge: ResolverTypeWrapper<Omit<FollowEdge, 'node'> & { node: ResolversTypes['User'] }>;
+  FollowRequest: ResolverTypeWrapper<Omit<FollowRequest, 'follower'> & { follower: ResolversTypes['User'] }>;
+  FollowStatus: FollowStatus;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentifierFormat: IdentifierFormat;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -511,6 +628,9 @@ export type ResolversParentTypes = ResolversObject<{
   EmailAddress: Scalars['EmailAddress']['output'];
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
+  FollowConnection: Omit<FollowConnection, 'edges'> & { edges: Array<ResolversParentTypes['FollowEdge']> };
+  FollowEdge: Omit<FollowEdge, 'node'> & { node: ResolversParentTypes['User'] };
+  FollowRequest: Omit<FollowRequest, 'follower'> & { follower: ResolversParentTypes['User'] };
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   IntFilter: IntFilter;
@@ -600,17 +720,38 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
   name: 'EmailAddress';
 }
 
+export type FollowConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowConnection'] = ResolversParentTypes['FollowConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['FollowEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type FollowEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowEdge'] = ResolversParentTypes['FollowEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type FollowRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowRequest'] = ResolversParentTypes['FollowRequest']> = ResolversObject<{
+  follower?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  confirmFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmFollowArgs, 'followerId'>>;
+  follow?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType, RequireFields<MutationFollowArgs, 'userId'>>;
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  rejectFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRejectFollowArgs, 'followerId'>>;
+  removeFollower?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFollowerArgs, 'followerId'>>;
   setData?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetDataArgs, 'key'>>;
   signup?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationSignupArgs, 'input'>>;
+  unfollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnfollowArgs, 'userId'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -667,9 +808,15 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   data?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType, RequireFields<UserDataArgs, 'key'>>;
   dataAll?: Resolver<Array<ResolversTypes['DataValue']>, ParentType, ContextType, RequireFields<UserDataAllArgs, 'key'>>;
+  followRequests?: Resolver<Maybe<Array<ResolversTypes['FollowRequest']>>, ParentType, ContextType>;
+  followers?: Resolver<ResolversTypes['FollowConnection'], ParentType, ContextType, Partial<UserFollowersArgs>>;
+  followersCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  following?: Resolver<ResolversTypes['FollowConnection'], ParentType, ContextType, Partial<UserFollowingArgs>>;
+  followingCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   hasUsablePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  viewerFollowStatus?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType>;
 }>;
 
 export type UserConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
@@ -689,6 +836,9 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   EmailAddress?: GraphQLScalarType;
+  FollowConnection?: FollowConnectionResolvers<ContextType>;
+  FollowEdge?: FollowEdgeResolvers<ContextType>;
+  FollowRequest?: FollowRequestResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -5,12 +5,13 @@ import type { Config } from '../config.ts';
 import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
+import { Follow } from '../modules/social/follow.entity.ts';
 import { profileEntity } from '../profiles/entities.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
 /** Entities of the core tables; profile entities are added from the SDL. */
-export const coreEntities = [User, Session, LoginRateLimit];
+export const coreEntities = [User, Session, LoginRateLimit, Follow];
 
 /** An open database: the ORM, the URL it reached, and the embedded server behind it if any. */
 export interface Database {

@@ -15,6 +15,9 @@ export interface UserWhere {
   data?: ({ key: string } & Filter)[] | null;
   AND?: UserWhere[] | null;
   OR?: UserWhere[] | null;
+  follows?: string | null;
+  followedBy?: string | null;
+  followStatus?: 'NONE' | 'PENDING' | 'CONFIRMED' | null;
   [profile: string]: unknown;
 }
 
@@ -76,6 +79,10 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
           const { key: _k, ...ops } = f;
           parts.push(condition(column(resolved.profile, resolved.field), ops, `${at}[${i}]`));
         }
+      } else if (key === 'follows' || key === 'followedBy') {
+        parts.push(relationship(key, value as string, w.followStatus, at));
+      } else if (key === 'followStatus') {
+        if (w.follows == null && w.followedBy == null) throw badInput({ [at]: 'Give follows or followedBy with followStatus.' });
       } else if (key === 'AND' || key === 'OR') {
         const subs = (value as UserWhere[]).map((sub, i) => compileWhere(sub, `${at}[${i}]`));
         if (subs.length === 0) continue;
@@ -135,6 +142,20 @@ const datetimeField: ProfileField = {
   enumValues: undefined,
   description: undefined,
 };
+
+/**
+ * `follows: X` — users with a follow row towards X; `followedBy: X` — users X has a row
+ * towards; of status `followStatus` (default CONFIRMED; NONE means no row at all).
+ */
+function relationship(key: 'follows' | 'followedBy', userId: string, status: string | null | undefined, path: string) {
+  if (!/^\d{1,19}$/.test(userId)) throw badInput({ [path]: 'Not a user id.' });
+  const [mine, theirs] = key === 'follows' ? ['follower_id', 'followee_id'] : ['followee_id', 'follower_id'];
+  const wanted = status ?? 'CONFIRMED';
+  if (wanted === 'NONE') {
+    return { sql: `(u.id <> ? and not exists (select 1 from follows f where f.${mine} = u.id and f.${theirs} = ?))`, params: [userId, userId] };
+  }
+  return { sql: `exists (select 1 from follows f where f.${mine} = u.id and f.${theirs} = ? and f.status = ?)`, params: [userId, wanted] };
+}
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

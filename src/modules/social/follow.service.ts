@@ -1,0 +1,106 @@
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../../context.ts';
+import { appError, badInput, ErrorCode } from '../../errors.ts';
+import type { ProfileService } from '../../profiles/profile.service.ts';
+
+export type FollowStatus = 'NONE' | 'PENDING' | 'CONFIRMED';
+
+function viewerId(ctx: Context): string {
+  if (!ctx.viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
+  return ctx.viewer.user.id;
+}
+
+function checkId(id: string, field: string): string {
+  if (!/^\d{1,19}$/.test(id)) throw appError(ErrorCode.NOT_FOUND, 'No such user.', { field });
+  return id;
+}
+
+/**
+ * The follow graph (SPEC §6). Every operation is one conditional statement, so concurrent
+ * calls settle in PostgreSQL: the unique (follower, followee) pair makes `follow`
+ * idempotent, `confirmFollow` only moves a row that is still `PENDING`, and a delete racing a
+ * confirmation leaves either no row or a confirmed one. Counts are counts of confirmed rows.
+ *
+ * Visibility: follower and following lists and counts are public; pending requests are seen
+ * only by the followee (and by the follower as `viewerFollowStatus: PENDING`).
+ */
+export class FollowService {
+  constructor(
+    private readonly profiles: ProfileService,
+    private readonly everyoneRequiresConfirmation: boolean,
+  ) {}
+
+  /** Follows `followeeId` as the viewer; returns the resulting status. */
+  async follow(ctx: Context, followeeId: string): Promise<FollowStatus> {
+    const followerId = viewerId(ctx);
+    checkId(followeeId, 'userId');
+    if (followeeId === followerId) throw badInput({ userId: 'You cannot follow yourself.' });
+    const needsConfirmation =
+      this.everyoneRequiresConfirmation ||
+      (await this.profiles.readValue(ctx.em, followeeId, 'followRequiresConfirmation', false)) === true;
+    const status = needsConfirmation ? 'PENDING' : 'CONFIRMED';
+    try {
+      const inserted = await ctx.em.execute<{ status: FollowStatus }[]>(
+        `insert into follows (follower_id, followee_id, status, created_at, confirmed_at)
+         values (?, ?, ?, now(), ${status === 'CONFIRMED' ? 'now()' : 'null'})
+         on conflict (follower_id, followee_id) do nothing returning status`,
+        [followerId, followeeId, status],
+      );
+      if (inserted[0]) return inserted[0].status;
+    } catch (error) {
+      if (error instanceof ForeignKeyConstraintViolationException) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
+      throw error;
+    }
+    return this.status(ctx.em, followerId, followeeId);
+  }
+
+  /** Ends the viewer's follow of `followeeId`, confirmed or pending. */
+  async unfollow(ctx: Context, followeeId: string): Promise<boolean> {
+    await this.delete(ctx.em, viewerId(ctx), checkId(followeeId, 'userId'), null);
+    return true;
+  }
+
+  /** Confirms a pending request to the viewer. Errors: `NOT_FOUND` when there is no follow row. */
+  async confirm(ctx: Context, followerId: string): Promise<boolean> {
+    const followeeId = viewerId(ctx);
+    checkId(followerId, 'followerId');
+    const moved = await ctx.em.execute<{ affectedRows: number }>(
+      `update follows set status = 'CONFIRMED', confirmed_at = now()
+        where follower_id = ? and followee_id = ? and status = 'PENDING'`,
+      [followerId, followeeId],
+      'run',
+    );
+    if (moved.affectedRows > 0) return true;
+    if ((await this.status(ctx.em, followerId, followeeId)) === 'CONFIRMED') return true;
+    throw appError(ErrorCode.NOT_FOUND, 'There is no follow request from this user.');
+  }
+
+  /** Deletes a pending request to the viewer; a confirmed follow stays. */
+  async reject(ctx: Context, followerId: string): Promise<boolean> {
+    await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), 'PENDING');
+    return true;
+  }
+
+  /** Removes a follower of the viewer (confirmed or pending). */
+  async removeFollower(ctx: Context, followerId: string): Promise<boolean> {
+    await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), null);
+    return true;
+  }
+
+  private async delete(em: EntityManager, followerId: string, followeeId: string, status: FollowStatus | null): Promise<void> {
+    await em.execute(
+      `delete from follows where follower_id = ? and followee_id = ?${status ? ' and status = ?' : ''}`,
+      status ? [followerId, followeeId, status] : [followerId, followeeId],
+      'run',
+    );
+  }
+
+  private async status(em: EntityManager, followerId: string, followeeId: string): Promise<FollowStatus> {
+    const rows = await em.execute<{ status: FollowStatus }[]>(
+      'select status from follows where follower_id = ? and followee_id = ?',
+      [followerId, followeeId],
+    );
+    return rows[0]?.status ?? 'NONE';
+  }
+}
