@@ -2,6 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  buildASTSchema,
+  concatAST,
+  getDirectiveValues,
   Kind,
   parse,
   valueFromASTUntyped,
@@ -59,7 +62,7 @@ export async function loadProfileDefinitions(dir: string): Promise<ProfileDefini
   }
   const seen = new Map<string, string>();
   for (const p of profiles) {
-    for (const key of [`profile ${p.name}`, `type ${p.typeName}`]) {
+    for (const key of [`profile ${p.name}`, `type ${p.typeName}`, `table ${p.table}`]) {
       const other = seen.get(key);
       if (other) throw new ProfileDefinitionError(p.file, `${key} is also declared in ${other}.`);
       seen.set(key, p.file);
@@ -88,7 +91,36 @@ export function parseProfileFile(file: string, sdl: string): ProfileDefinition[]
       throw new ProfileDefinitionError(file, `only @profile object types and the enums they use belong in a profile file (found ${def.kind}).`);
     }
   }
+  checkAgainstDirectives(file, document);
   return profiles;
+}
+
+/**
+ * graphql-js's own SDL validation of the file against the declared directives and scalars:
+ * unknown directives (a typo like `@defualt`), arguments of the wrong type
+ * (`autoCreate: "no"`), repeated non-repeatable directives.
+ */
+function checkAgainstDirectives(file: string, document: DocumentNode): void {
+  try {
+    const schema = buildASTSchema(concatAST([directiveDocument(), document]));
+    // SDL validation does not type-check directive arguments; coercing them does.
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.OBJECT_TYPE_DEFINITION) continue;
+      for (const node of [def, ...(def.fields ?? [])]) {
+        for (const d of node.directives ?? []) getDirectiveValues(schema.getDirective(d.name.value)!, { directives: [d] });
+      }
+    }
+  } catch (error) {
+    throw new ProfileDefinitionError(file, (error as Error).message);
+  }
+}
+
+let directives: DocumentNode | undefined;
+function directiveDocument(): DocumentNode {
+  directives ??= parse(
+    ['profile-directives.graphql', 'scalars.graphql'].map((f) => readFileSync(new URL(`../../schema/${f}`, import.meta.url), 'utf8')).join('\n'),
+  );
+  return directives;
 }
 
 function profileFrom(
@@ -109,6 +141,10 @@ function profileFrom(
   }
   const fields = (def.fields ?? []).map((field) => fieldFrom(file, name, field, enums, autoCreate));
   if (fields.length === 0) throw new ProfileDefinitionError(file, `profile "${name}" declares no fields.`);
+  for (const [i, field] of fields.entries()) {
+    const twin = fields.slice(0, i).find((f) => f.column === field.column);
+    if (twin) throw new ProfileDefinitionError(file, `fields ${name}.${twin.name} and ${name}.${field.name} would share the column "${field.column}".`);
+  }
   const identifierRules = (def.directives ?? [])
     .filter((d) => d.name.value === 'identifier')
     .map((d) => identifierRuleFrom(file, name, directiveArgs(d)));

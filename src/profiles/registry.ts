@@ -176,6 +176,8 @@ export async function loadProfileRegistry(options: RegistryOptions): Promise<Pro
   const discovered = await loadProfileDefinitions(options.dir);
   let installed: ProfileDefinition[];
   if (options.installed) {
+    const twice = options.installed.find((name, i) => options.installed!.indexOf(name) !== i);
+    if (twice) throw new ProfileDefinitionError('PROFILES', `lists "${twice}" twice.`);
     installed = options.installed.map((name, index) => {
       const profile = discovered.find((p) => p.name === name);
       if (!profile) {
