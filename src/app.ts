@@ -11,15 +11,17 @@ import { createContext, type Context } from './context.ts';
 import type { Database } from './db/orm.ts';
 import { createFormatError } from './errors.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
+import type { MailTransport } from './modules/mail/mailer.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 import { buildSchema } from './schema.ts';
 import { createServices, type Services } from './services.ts';
 
-/** Replaceable collaborators at the true boundaries (time, argon2), for tests. */
+/** Replaceable collaborators at the true boundaries (time, argon2, mail delivery), for tests. */
 export interface AppDeps {
   clock?: Clock;
   passwordHasher?: PasswordHasher;
+  mailTransport?: MailTransport;
 }
 
 /** A built, not yet listening, service. `close()` drains requests and releases its pools. */
@@ -45,8 +47,10 @@ export async function createApp(
 ): Promise<App> {
   const services = createServices(config, registry, {
     clock: deps.clock ?? systemClock,
-    connection: db.orm.em.getConnection(),
-    ...deps,
+    em: db.orm.em,
+    logger,
+    ...(deps.passwordHasher ? { passwordHasher: deps.passwordHasher } : {}),
+    ...(deps.mailTransport ? { mailTransport: deps.mailTransport } : {}),
   });
 
   const http = Fastify({
@@ -116,6 +120,8 @@ export async function createApp(
       // Apollo's drain plugin closes Fastify (stops accepting, waits for in-flight
       // requests, then cuts idle connections); closing Fastify first would leave it waiting.
       await apollo.stop();
+      await services.background.drain();
+      await services.mailer.close();
     },
   };
 }

@@ -61,6 +61,15 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IDENTIFIER: int(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: int(1).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(15 * 60),
+  TOKEN_MAX_FAILURES_PER_ADDRESS: int(1).default(30),
+
+  EMAIL_CONFIRMATION: z.enum(['none', 'optional', 'required']).default('optional'),
+  EMAIL_CONFIRMATION_TTL_SECONDS: int(60).default(24 * 3600),
+  PASSWORD_RESET_TTL_SECONDS: int(60).default(3600),
+  PUBLIC_URL: z.url().default('http://localhost:4000'),
+  MAIL_TRANSPORT: z.enum(['outbox', 'smtp']).default('outbox'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).default('profilegraph <no-reply@localhost>'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -108,7 +117,22 @@ export interface Config {
     maxConcurrentHashes: number;
   };
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
-  loginThrottle: { maxFailuresPerIdentifier: number; maxFailuresPerAddress: number; windowSeconds: number };
+  loginThrottle: {
+    maxFailuresPerIdentifier: number;
+    maxFailuresPerAddress: number;
+    /** Uses of mailed tokens and reset requests per client address per window. */
+    maxTokenFailuresPerAddress: number;
+    windowSeconds: number;
+  };
+  email: {
+    /** `none`: no confirmation mail; `optional`: mailed, login allowed; `required`: login needs a confirmed address. */
+    confirmation: 'none' | 'optional' | 'required';
+    confirmationTtlMs: number;
+    passwordResetTtlMs: number;
+    /** Base URL of the front end; mailed links are `<PUBLIC_URL>/confirm-email?token=…` and `/reset-password?token=…`. */
+    publicUrl: string;
+  };
+  mail: { transport: 'outbox' | 'smtp'; smtpUrl: string | undefined; from: string };
 }
 
 /** Raised by {@link loadConfig} with one line per invalid variable. */
@@ -136,6 +160,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (e.MAIL_TRANSPORT === 'smtp' && !e.SMTP_URL) {
+    throw new ConfigError(['SMTP_URL: required when MAIL_TRANSPORT is smtp']);
+  }
   if (e.SESSION_ABSOLUTE_TIMEOUT_SECONDS < e.SESSION_IDLE_TIMEOUT_SECONDS) {
     throw new ConfigError([
       'SESSION_ABSOLUTE_TIMEOUT_SECONDS: must be at least SESSION_IDLE_TIMEOUT_SECONDS',
@@ -186,7 +213,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     loginThrottle: {
       maxFailuresPerIdentifier: e.LOGIN_MAX_FAILURES_PER_IDENTIFIER,
       maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      maxTokenFailuresPerAddress: e.TOKEN_MAX_FAILURES_PER_ADDRESS,
       windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     },
+    email: {
+      confirmation: e.EMAIL_CONFIRMATION,
+      confirmationTtlMs: e.EMAIL_CONFIRMATION_TTL_SECONDS * 1000,
+      passwordResetTtlMs: e.PASSWORD_RESET_TTL_SECONDS * 1000,
+      publicUrl: e.PUBLIC_URL,
+    },
+    mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
   };
 }

@@ -1,4 +1,10 @@
-import type { Connection } from '@mikro-orm/postgresql';
+import type { Connection, EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { BackgroundTasks } from './background.ts';
+import { EmailConfirmationService } from './modules/auth/email-confirmation.service.ts';
+import { PasswordResetService } from './modules/auth/password-reset.service.ts';
+import { createMailTransport, Mailer, type MailTransport } from './modules/mail/mailer.ts';
+import { TokenService } from './modules/tokens/token.service.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
@@ -20,20 +26,53 @@ export interface Services {
   auth: AuthService;
   profiles: ProfileService;
   follows: FollowService;
+  tokens: TokenService;
+  mailer: Mailer;
+  background: BackgroundTasks;
+  emailConfirmation: EmailConfirmationService;
+  passwordReset: PasswordResetService;
 }
 
-/** Wires the services. `passwordHasher` may be replaced (tests wrap it to count argon2 calls). */
-export function createServices(
-  config: Config,
-  registry: ProfileRegistry,
-  deps: { clock: Clock; connection: Connection; passwordHasher?: PasswordHasher },
-): Services {
+/** Collaborators of {@link createServices}; `passwordHasher` and `mailTransport` may be replaced (tests). */
+export interface ServiceDeps {
+  clock: Clock;
+  /** The root EntityManager (background work forks it). */
+  em: EntityManager;
+  logger: Logger;
+  passwordHasher?: PasswordHasher;
+  mailTransport?: MailTransport;
+}
+
+/** Wires the services. */
+export function createServices(config: Config, registry: ProfileRegistry, deps: ServiceDeps): Services {
   const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
   const sessions = new SessionService(config.sessions, deps.clock);
   const users = new UserService(registry, { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize });
-  const profiles = new ProfileService(registry);
-  const throttle = new LoginThrottle(deps.connection, config.loginThrottle);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles);
+  const throttle = new LoginThrottle(deps.em.getConnection() as Connection, config.loginThrottle);
+  const tokens = new TokenService(deps.clock);
+  const background = new BackgroundTasks(deps.logger);
+  const mailer = new Mailer(deps.mailTransport ?? createMailTransport(config.mail, { em: deps.em, logger: deps.logger }), {
+    from: config.mail.from,
+    logger: deps.logger,
+  });
+  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock);
+  const profiles = new ProfileService(registry, emailConfirmation);
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles, emailConfirmation, tokens);
+  const passwordReset = new PasswordResetService(config, users, profiles, tokens, sessions, passwords, throttle, mailer, background, deps.em);
   const follows = new FollowService(profiles, config.followRequiresConfirmation);
-  return { config, clock: deps.clock, passwords, sessions, users, auth, profiles, follows };
+  return {
+    config,
+    clock: deps.clock,
+    passwords,
+    sessions,
+    users,
+    auth,
+    profiles,
+    follows,
+    tokens,
+    mailer,
+    background,
+    emailConfirmation,
+    passwordReset,
+  };
 }

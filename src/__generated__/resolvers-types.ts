@@ -169,6 +169,12 @@ export type Mutation = {
    */
   changePassword: Scalars['Boolean']['output'];
   /**
+   * Confirms an email address with the token mailed to it. For an address change, the new
+   * address replaces the old one now, and the old address is told. Errors: `INVALID_TOKEN`
+   * (unknown, used, expired, or superseded by a newer token), `BAD_USER_INPUT`, `RATE_LIMITED`.
+   */
+  confirmEmail: Scalars['Boolean']['output'];
+  /**
    * Confirms a pending request from `followerId`; true also when already confirmed. Errors:
    * `UNAUTHENTICATED`, `NOT_FOUND` (no request).
    */
@@ -195,6 +201,22 @@ export type Mutation = {
   /** Removes a confirmed follower (or a pending request). Idempotent. Errors: `UNAUTHENTICATED`. */
   removeFollower: Scalars['Boolean']['output'];
   /**
+   * Starts a password reset. Always true, whether or not the identifier names an account; when
+   * it does and the account has an address, a reset token is mailed there. Errors: `RATE_LIMITED`.
+   */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /**
+   * Mails a new confirmation token for the viewer's unconfirmed (or pending) address; earlier
+   * tokens stop working. Errors: `UNAUTHENTICATED`, `BAD_USER_INPUT` (nothing to confirm).
+   */
+  resendEmailConfirmation: Scalars['Boolean']['output'];
+  /**
+   * Sets a new password with a mailed reset token and ends every session (sign in afterwards).
+   * The token works once. Errors: `INVALID_TOKEN`, `BAD_USER_INPUT` (field `newPassword`),
+   * `RATE_LIMITED`.
+   */
+  resetPassword: Scalars['Boolean']['output'];
+  /**
    * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
    * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
    * `UNAUTHENTICATED`, `FORBIDDEN` (readonly field), `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`.
@@ -213,6 +235,11 @@ export type Mutation = {
 export type MutationChangePasswordArgs = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationConfirmEmailArgs = {
+  token: Scalars['String']['input'];
 };
 
 
@@ -239,6 +266,17 @@ export type MutationRejectFollowArgs = {
 
 export type MutationRemoveFollowerArgs = {
   followerId: Scalars['ID']['input'];
+};
+
+
+export type MutationRequestPasswordResetArgs = {
+  identifier: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -742,6 +780,7 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  confirmEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmEmailArgs, 'token'>>;
   confirmFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmFollowArgs, 'followerId'>>;
   follow?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType, RequireFields<MutationFollowArgs, 'userId'>>;
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
@@ -749,6 +788,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   rejectFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRejectFollowArgs, 'followerId'>>;
   removeFollower?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFollowerArgs, 'followerId'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'identifier'>>;
+  resendEmailConfirmation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   setData?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetDataArgs, 'key'>>;
   signup?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationSignupArgs, 'input'>>;
   unfollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnfollowArgs, 'userId'>>;

@@ -6,12 +6,14 @@ import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
 import { Follow } from '../modules/social/follow.entity.ts';
+import { MailOutboxMessage } from '../modules/mail/mail.entity.ts';
+import { UserToken } from '../modules/tokens/token.entity.ts';
 import { profileEntity } from '../profiles/entities.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
 /** Entities of the core tables; profile entities are added from the SDL. */
-export const coreEntities = [User, Session, LoginRateLimit, Follow];
+export const coreEntities = [User, Session, LoginRateLimit, Follow, UserToken, MailOutboxMessage];
 
 /** An open database: the ORM, the URL it reached, and the embedded server behind it if any. */
 export interface Database {

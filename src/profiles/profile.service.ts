@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context.ts';
 import { appError, badInput, ErrorCode, type FieldErrors } from '../errors.ts';
 import type { UserEntity } from '../modules/users/user.entity.ts';
+import type { EmailConfirmationService } from '../modules/auth/email-confirmation.service.ts';
 import { viewerIsStaff } from './access.ts';
 import type { ProfileDefinition } from './model.ts';
 import { checkValue } from './parse.ts';
@@ -22,7 +23,10 @@ export type ProfilesInput = Record<string, Record<string, unknown> | null | unde
  * staff write anyone's and readonly fields.
  */
 export class ProfileService {
-  constructor(readonly registry: ProfileRegistry) {}
+  constructor(
+    readonly registry: ProfileRegistry,
+    private readonly emailConfirmation?: EmailConfirmationService,
+  ) {}
 
   /**
    * Checks `input` against the installed profiles: each value's type and rules, readonly
@@ -91,11 +95,16 @@ export class ProfileService {
     const { target, asStaff } = await this.authorizeWrite(ctx, userId);
     const errors = this.validate(input, { asStaff, prefix: 'input.' });
     if (errors) throw badInput(errors);
+    const confirmations: { address: string; change: boolean }[] = [];
     await ctx.em.transactional(async (tx) => {
-      for (const [name, values] of Object.entries(input)) {
-        if (values) await this.write(tx, this.registry.get(name)!, target.id, values, 'input.');
+      for (const [name, given] of Object.entries(input)) {
+        if (!given) continue;
+        const profile = this.registry.get(name)!;
+        const values = await this.holdEmailChange(tx, profile, target.id, given, asStaff && target.id !== ctx.viewer!.user.id, confirmations, 'input.');
+        await this.write(tx, profile, target.id, values, 'input.');
       }
     });
+    for (const c of confirmations) this.emailConfirmation!.start(target, c.address, c.change);
     ctx.loaders.clear(target.id);
     return target;
   }
@@ -111,7 +120,11 @@ export class ProfileService {
     if (resolved.field.readonly && !asStaff) throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`);
     const problem = checkValue(resolved.field, value);
     if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
-    await this.write(ctx.em, resolved.profile, target.id, { [resolved.field.name]: value }, 'value:');
+    const confirmations: { address: string; change: boolean }[] = [];
+    const byStaffForOther = asStaff && target.id !== ctx.viewer!.user.id;
+    const values = await this.holdEmailChange(ctx.em, resolved.profile, target.id, { [resolved.field.name]: value }, byStaffForOther, confirmations, '');
+    await this.write(ctx.em, resolved.profile, target.id, values, 'value:');
+    for (const c of confirmations) this.emailConfirmation!.start(target, c.address, c.change);
     ctx.loaders.clear(target.id);
     return target;
   }
@@ -140,6 +153,35 @@ export class ProfileService {
     const target = await ctx.services.users.findById(ctx.em, userId);
     if (!target) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
     return { target, asStaff };
+  }
+
+  /**
+   * An owner changing their confirmed-address field goes through email confirmation: a first
+   * address is stored unconfirmed, a changed one is held back until confirmed. Staff writes
+   * for other users are stored as given. Collects the confirmations to start after commit.
+   */
+  private async holdEmailChange(
+    em: EntityManager,
+    profile: ProfileDefinition,
+    userId: string,
+    values: Record<string, unknown>,
+    byStaffForOther: boolean,
+    confirmations: { address: string; change: boolean }[],
+    prefix: string,
+  ): Promise<Record<string, unknown>> {
+    if (!this.emailConfirmation?.enabled || byStaffForOther) return values;
+    try {
+      const held = await this.emailConfirmation.intercept(em, profile, userId, values);
+      if (held.pending) confirmations.push({ address: held.pending, change: true });
+      if (held.initial) confirmations.push({ address: held.initial, change: false });
+      return held.values;
+    } catch (error) {
+      // Re-key the field error to the input path the caller used.
+      const fields = (error as { extensions?: { fields?: Record<string, string> } }).extensions?.fields;
+      if (fields && prefix) throw badInput(Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${prefix}${k}`, v])));
+      if (fields) throw badInput({ value: Object.values(fields)[0]! });
+      throw error;
+    }
   }
 
   private async write(em: EntityManager, profile: ProfileDefinition, userId: string, values: Record<string, unknown>, prefix: string): Promise<void> {

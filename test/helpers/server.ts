@@ -50,15 +50,16 @@ afterAll(async () => {
  * (see global-setup.ts). `configOverrides` are environment variables.
  */
 export async function startTestServer(configOverrides: Record<string, string> = {}, deps: AppDeps = {}): Promise<TestServer> {
-  const databaseUrlForFile = await databaseUrl();
+  const databaseUrlForFile = configOverrides.DATABASE_URL ?? (await databaseUrl());
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
     DATABASE_URL: databaseUrlForFile,
-    DATABASE_POOL_MAX: embedded ? '1' : '10',
+    DATABASE_POOL_MAX: inject('databaseUrl') ? '10' : '1',
     MIGRATE_ON_START: 'false',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
+    TOKEN_MAX_FAILURES_PER_ADDRESS: '100000',
     ...configOverrides,
   });
   const queries: string[] = [];

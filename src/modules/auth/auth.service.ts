@@ -10,6 +10,8 @@ import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
 import type { ProfileService, ProfilesInput } from '../../profiles/profile.service.ts';
+import type { TokenService } from '../tokens/token.service.ts';
+import type { EmailConfirmationService } from './email-confirmation.service.ts';
 
 /** What signup and login return: a new session and its user. */
 export interface AuthResult {
@@ -37,6 +39,8 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly profiles: ProfileService,
+    private readonly emailConfirmation: EmailConfirmationService,
+    private readonly tokens: TokenService,
   ) {}
 
   /**
@@ -64,8 +68,9 @@ export class AuthService {
       throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}), ...profileErrors });
     }
     const passwordHash = await this.hasher.hash(input.password);
+    let result: AuthResult;
     try {
-      return await em.transactional(async (tx) => {
+      result = await em.transactional(async (tx) => {
         const user = tx.create(User, {
           identifier: input.identifier,
           identifierKey: identifierKey(input.identifier),
@@ -85,12 +90,18 @@ export class AuthService {
       }
       throw error;
     }
+    const target = this.emailConfirmation.target;
+    const address = target && profilesInput[target.profile]?.[target.field];
+    if (typeof address === 'string') this.emailConfirmation.start(result.user, address, false);
+    return result;
   }
 
   /**
    * Starts a session for valid credentials of an active account. Exactly one argon2
    * verification runs whether or not the identifier exists, and every failure (unknown,
-   * wrong password, unusable password, inactive) is the same `INVALID_CREDENTIALS`. Each call
+   * wrong password, unusable password, inactive) is the same `INVALID_CREDENTIALS`. With
+   * `EMAIL_CONFIRMATION=required`, a correct password on an unconfirmed address is
+   * `FORBIDDEN` with `extensions.reason: "EMAIL_NOT_CONFIRMED"`. Each call
    * counts against the account's and the client address's failure limits (`RATE_LIMITED`).
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
@@ -104,6 +115,9 @@ export class AuthService {
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
     await this.throttle.succeeded(key, clientAddress);
+    if (this.config.email.confirmation === 'required' && !(await this.emailConfirmation.isConfirmed(em, user.id))) {
+      throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
+    }
     if (result.needsRehash) await this.rehash(em, user, password);
     await this.profiles.recordLogin(em, user.id, new Date());
     const session = await this.sessions.issue(em, user.id);
@@ -148,6 +162,7 @@ export class AuthService {
       const updated = await tx.nativeUpdate(User, { id: viewer.user.id, password: viewer.user.password }, { password: hash });
       if (updated === 0) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
       await this.sessions.revokeAll(tx, viewer.user.id, viewer.id);
+      await this.tokens.revokeAll(tx, viewer.user.id, 'PASSWORD_RESET');
     });
     viewer.user.password = hash;
     return true;

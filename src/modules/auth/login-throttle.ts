@@ -16,6 +16,7 @@ import { appError, ErrorCode } from '../../errors.ts';
 export class LoginThrottle {
   private readonly byAccount: RateLimiterPostgres;
   private readonly byAddress: RateLimiterPostgres;
+  private readonly tokenGuesses: RateLimiterPostgres;
 
   constructor(connection: Connection, config: Config['loginThrottle']) {
     const common = {
@@ -27,6 +28,27 @@ export class LoginThrottle {
     };
     this.byAccount = new RateLimiterPostgres({ ...common, keyPrefix: 'account', points: config.maxFailuresPerIdentifier });
     this.byAddress = new RateLimiterPostgres({ ...common, keyPrefix: 'address', points: config.maxFailuresPerAddress });
+    this.tokenGuesses = new RateLimiterPostgres({ ...common, keyPrefix: 'token', points: config.maxTokenFailuresPerAddress });
+  }
+
+  /**
+   * Counts one use of a mailed token (confirmation, reset) or a reset request from `address`.
+   * Throws `RATE_LIMITED` over the limit, so tokens cannot be guessed at scale.
+   */
+  async consumeTokenGuess(address: string): Promise<void> {
+    try {
+      await this.tokenGuesses.consume(address);
+    } catch (result) {
+      if (!(result instanceof RateLimiterRes)) throw result;
+      throw appError(ErrorCode.RATE_LIMITED, 'Too many attempts. Try again later.', {
+        retryAfterSeconds: Math.ceil(result.msBeforeNext / 1000),
+      });
+    }
+  }
+
+  /** After a valid token: refund its guess. */
+  async tokenSucceeded(address: string): Promise<void> {
+    await this.tokenGuesses.reward(address, 1);
   }
 
   /**
