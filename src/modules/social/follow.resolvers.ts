@@ -6,7 +6,7 @@ export const followResolvers: Resolvers = {
     following: (user, args, ctx) => ctx.follows.list('following', user.id, args),
     followersCount: (user, _args, ctx) => ctx.follows.followersCount.load(user.id),
     followingCount: (user, _args, ctx) => ctx.follows.followingCount.load(user.id),
-    followRequests: (user, _args, ctx) => (ctx.viewer?.user.id === user.id ? ctx.follows.requests.load(user.id) : null),
+    followRequests: (user, _args, ctx) => ctx.services.follows.requestsFor(ctx, user.id),
     viewerFollowStatus: (user, _args, ctx) => ctx.follows.viewerStatus.load(user.id),
   },
   Mutation: {

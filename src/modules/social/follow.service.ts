@@ -88,6 +88,14 @@ export class FollowService {
     return true;
   }
 
+  /**
+   * Pending requests to `userId`, or null unless the viewer is that user: requests are
+   * private to the followee. (Follower and following lists and counts are public.)
+   */
+  requestsFor(ctx: Context, userId: string) {
+    return ctx.viewer?.user.id === userId ? ctx.follows.requests.load(userId) : null;
+  }
+
   private async delete(em: EntityManager, followerId: string, followeeId: string, status: FollowStatus | null): Promise<void> {
     await em.execute(
       `delete from follows where follower_id = ? and followee_id = ?${status ? ' and status = ?' : ''}`,
