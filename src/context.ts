@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActiveSession } from './modules/sessions/session.service.ts';
 import { ProfileLoaders } from './profiles/loaders.ts';
 import { FollowLoaders } from './modules/social/follow.loaders.ts';
+import { PermissionLoaders } from './modules/permissions/permission.loaders.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -18,6 +19,8 @@ export interface Context {
   loaders: ProfileLoaders;
   /** Per-request DataLoaders of the follow graph. */
   follows: FollowLoaders;
+  /** Per-request DataLoaders of groups, permissions and account flags. */
+  permissions: PermissionLoaders;
   /** Memoised answer of `viewerIsStaff` for this request. */
   staff?: Promise<boolean>;
 }
@@ -47,5 +50,6 @@ export async function createContext(
     defaultSize: services.config.users.pageSize,
     maxSize: services.config.users.maxPageSize,
   });
-  return { em, viewer, clientAddress: request.clientAddress, services, loaders, follows };
+  const permissions = new PermissionLoaders(em, loaders, services.profiles.registry);
+  return { em, viewer, clientAddress: request.clientAddress, services, loaders, follows, permissions };
 }

@@ -8,6 +8,7 @@ import type { Resolvers } from './__generated__/resolvers-types.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
+import { permissionResolvers } from './modules/permissions/permission.resolvers.ts';
 import { profileResolvers } from './profiles/profile.resolvers.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 import { profileTypeDefs } from './profiles/sdl.ts';
@@ -51,6 +52,6 @@ const scalarResolvers: Resolvers = {
 export function buildSchema(registry: ProfileRegistry): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: [...loadTypeDefs(), ...profileTypeDefs(registry)],
-    resolvers: [scalarResolvers, userResolvers, authResolvers, followResolvers, profileResolvers(registry)] as never,
+    resolvers: [scalarResolvers, userResolvers, authResolvers, followResolvers, permissionResolvers, profileResolvers(registry)] as never,
   });
 }

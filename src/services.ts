@@ -5,6 +5,9 @@ import { EmailConfirmationService } from './modules/auth/email-confirmation.serv
 import { PasswordResetService } from './modules/auth/password-reset.service.ts';
 import { createMailTransport, Mailer, type MailTransport } from './modules/mail/mailer.ts';
 import { TokenService } from './modules/tokens/token.service.ts';
+import { AuditService } from './modules/events/audit.service.ts';
+import { EventBus } from './modules/events/events.ts';
+import { PermissionService } from './modules/permissions/permission.service.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
@@ -31,6 +34,9 @@ export interface Services {
   background: BackgroundTasks;
   emailConfirmation: EmailConfirmationService;
   passwordReset: PasswordResetService;
+  permissions: PermissionService;
+  events: EventBus;
+  audit: AuditService;
 }
 
 /** Collaborators of {@link createServices}; `passwordHasher` and `mailTransport` may be replaced (tests). */
@@ -51,15 +57,17 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
   const throttle = new LoginThrottle(deps.em.getConnection() as Connection, config.loginThrottle);
   const tokens = new TokenService(deps.clock);
   const background = new BackgroundTasks(deps.logger);
+  const events = new EventBus(deps.logger, deps.clock);
+  const pageSize = { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize };
   const mailer = new Mailer(deps.mailTransport ?? createMailTransport(config.mail, { em: deps.em, logger: deps.logger }), {
     from: config.mail.from,
     logger: deps.logger,
   });
-  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock);
+  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock, events);
   const profiles = new ProfileService(registry, emailConfirmation);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles, emailConfirmation, tokens);
-  const passwordReset = new PasswordResetService(config, users, profiles, tokens, sessions, passwords, throttle, mailer, background, deps.em);
-  const follows = new FollowService(profiles, config.followRequiresConfirmation);
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles, emailConfirmation, tokens, events);
+  const passwordReset = new PasswordResetService(config, users, profiles, tokens, sessions, passwords, throttle, mailer, background, deps.em, events);
+  const follows = new FollowService(profiles, config.followRequiresConfirmation, events);
   return {
     config,
     clock: deps.clock,
@@ -74,5 +82,8 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     background,
     emailConfirmation,
     passwordReset,
+    permissions: new PermissionService(registry),
+    events,
+    audit: new AuditService(pageSize),
   };
 }

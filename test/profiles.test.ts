@@ -223,6 +223,10 @@ describe('updateProfiles', () => {
 
     const staff = await signupUser(server);
     await makeStaff(staff.id);
+    // Flags behind permissions need auth.change_user, which a superuser holds.
+    const plainStaffPromotes = await server.gql(UPDATE, { input: { account: { isStaff: true } }, userId: other.id }, staff.token);
+    expect(plainStaffPromotes.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'auth.change_user' });
+    await server.db.orm.em.fork().execute('update profile_account set is_superuser = true where user_id = ?', [staff.id]);
     const promoted = await server.gql(UPDATE, { input: { account: { isStaff: true } }, userId: other.id }, staff.token);
     expect(promoted.body.data.updateProfiles).toMatchObject({ id: other.id, account: { isStaff: true } });
     const missing = await server.gql(UPDATE, { input: { social: { bio: 'x' } }, userId: '999999999999' }, staff.token);

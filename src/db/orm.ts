@@ -8,12 +8,27 @@ import { User } from '../modules/users/user.entity.ts';
 import { Follow } from '../modules/social/follow.entity.ts';
 import { MailOutboxMessage } from '../modules/mail/mail.entity.ts';
 import { UserToken } from '../modules/tokens/token.entity.ts';
+import { AuditEvent } from '../modules/events/audit-event.entity.ts';
+import { Group, GroupPermission, Permission, UserGroup, UserPermission } from '../modules/permissions/permission.entity.ts';
 import { profileEntity } from '../profiles/entities.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
 /** Entities of the core tables; profile entities are added from the SDL. */
-export const coreEntities = [User, Session, LoginRateLimit, Follow, UserToken, MailOutboxMessage];
+export const coreEntities = [
+  User,
+  Session,
+  LoginRateLimit,
+  Follow,
+  UserToken,
+  MailOutboxMessage,
+  Permission,
+  Group,
+  GroupPermission,
+  UserGroup,
+  UserPermission,
+  AuditEvent,
+];
 
 /** An open database: the ORM, the URL it reached, and the embedded server behind it if any. */
 export interface Database {

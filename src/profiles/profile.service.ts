@@ -95,6 +95,7 @@ export class ProfileService {
     const { target, asStaff } = await this.authorizeWrite(ctx, userId);
     const errors = this.validate(input, { asStaff, prefix: 'input.' });
     if (errors) throw badInput(errors);
+    await this.guardPrivileges(ctx, Object.values(input).flatMap((values) => Object.keys(values ?? {})));
     const confirmations: { address: string; change: boolean }[] = [];
     await ctx.em.transactional(async (tx) => {
       for (const [name, given] of Object.entries(input)) {
@@ -120,6 +121,7 @@ export class ProfileService {
     if (resolved.field.readonly && !asStaff) throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`);
     const problem = checkValue(resolved.field, value);
     if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
+    await this.guardPrivileges(ctx, [resolved.field.name]);
     const confirmations: { address: string; change: boolean }[] = [];
     const byStaffForOther = asStaff && target.id !== ctx.viewer!.user.id;
     const values = await this.holdEmailChange(ctx.em, resolved.profile, target.id, { [resolved.field.name]: value }, byStaffForOther, confirmations, '');
@@ -143,6 +145,20 @@ export class ProfileService {
     const value = await selectValue(em, resolved.profile, resolved.field, userId);
     if (value === undefined) return resolved.field.defaultValue ?? absent;
     return value ?? absent;
+  }
+
+  /**
+   * The account flags behind permissions (`isActive`, `isStaff`, `isSuperuser`) are written
+   * like `setUserFlags`: staff with `auth.change_user`, and `isSuperuser` only by a superuser,
+   * so readonly-field access alone cannot escalate privileges.
+   */
+  private async guardPrivileges(ctx: Context, fieldNames: readonly string[]): Promise<void> {
+    const flags = fieldNames.filter((n) => PRIVILEGE_FLAGS.has(n));
+    if (!flags.length) return;
+    await ctx.services.permissions.requireStaffPerm(ctx, 'auth.change_user');
+    if (flags.includes('isSuperuser') && !(await ctx.permissions.flags(ctx.viewer!.user.id)).superuser) {
+      throw appError(ErrorCode.FORBIDDEN, 'Only a superuser may change isSuperuser.');
+    }
   }
 
   private async authorizeWrite(ctx: Context, userId: string | null | undefined): Promise<{ target: UserEntity; asStaff: boolean }> {
@@ -192,6 +208,8 @@ export class ProfileService {
     }
   }
 }
+
+const PRIVILEGE_FLAGS = new Set(['isActive', 'isStaff', 'isSuperuser']);
 
 function serverStamp(profile: ProfileDefinition, fieldName: string, now: Date): Record<string, Date> {
   const field = profile.fields.find((f) => f.name === fieldName && f.kind === 'datetime');

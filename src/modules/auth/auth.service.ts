@@ -11,6 +11,7 @@ import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
 import type { ProfileService, ProfilesInput } from '../../profiles/profile.service.ts';
 import type { TokenService } from '../tokens/token.service.ts';
+import type { EventBus } from '../events/events.ts';
 import type { EmailConfirmationService } from './email-confirmation.service.ts';
 
 /** What signup and login return: a new session and its user. */
@@ -41,6 +42,7 @@ export class AuthService {
     private readonly profiles: ProfileService,
     private readonly emailConfirmation: EmailConfirmationService,
     private readonly tokens: TokenService,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -90,6 +92,7 @@ export class AuthService {
       }
       throw error;
     }
+    await this.events.emit(em, { type: 'user.signup', actorId: result.user.id, subjectId: result.user.id, data: { identifier: input.identifier } });
     const target = this.emailConfirmation.target;
     const address = target && profilesInput[target.profile]?.[target.field];
     if (typeof address === 'string') this.emailConfirmation.start(result.user, address, false);
@@ -107,32 +110,46 @@ export class AuthService {
    */
   async login(em: EntityManager, identifier: string, password: string, clientAddress: string): Promise<AuthResult> {
     const key = identifierKey(identifier);
-    await this.throttle.consume(key, clientAddress);
+    const failed = (reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed', subjectId: string | null) =>
+      this.events.emit(em, { type: 'auth.login_failed', actorId: null, subjectId, clientAddress, data: { identifier, reason } });
+    try {
+      await this.throttle.consume(key, clientAddress);
+    } catch (error) {
+      await failed('rate_limited', null);
+      throw error;
+    }
     const user = await this.users.findByIdentifier(em, identifier);
     const result = await this.hasher.verify(user?.password, password);
     // An inactive account (data-bag `isActive` false; absent means active) fails like a wrong password.
     if (!user || !result.valid || (await this.profiles.readValue(em, user.id, 'isActive', true)) === false) {
+      await failed('invalid_credentials', user?.id ?? null);
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
     await this.throttle.succeeded(key, clientAddress);
     if (this.config.email.confirmation === 'required' && !(await this.emailConfirmation.isConfirmed(em, user.id))) {
+      await failed('email_not_confirmed', user.id);
       throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
     }
     if (result.needsRehash) await this.rehash(em, user, password);
     await this.profiles.recordLogin(em, user.id, new Date());
     const session = await this.sessions.issue(em, user.id);
+    await this.events.emit(em, { type: 'auth.login', actorId: user.id, subjectId: user.id, clientAddress, data: { identifier, via: 'password' } });
     return { token: session.token, expiresAt: session.expiresAt, user };
   }
 
   /** Ends the viewer's current session. Errors: `UNAUTHENTICATED`. */
   async logout(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
-    await this.sessions.revoke(em, requireViewer(viewer).id);
+    const { id, user } = requireViewer(viewer);
+    await this.sessions.revoke(em, id);
+    await this.events.emit(em, { type: 'auth.logout', actorId: user.id, subjectId: user.id, data: { allSessions: false } });
     return true;
   }
 
   /** Ends every session of the viewer. Errors: `UNAUTHENTICATED`. */
   async logoutAll(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
-    await this.sessions.revokeAll(em, requireViewer(viewer).user.id);
+    const { user } = requireViewer(viewer);
+    await this.sessions.revokeAll(em, user.id);
+    await this.events.emit(em, { type: 'auth.logout', actorId: user.id, subjectId: user.id, data: { allSessions: true } });
     return true;
   }
 
@@ -163,6 +180,7 @@ export class AuthService {
       if (updated === 0) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
       await this.sessions.revokeAll(tx, viewer.user.id, viewer.id);
       await this.tokens.revokeAll(tx, viewer.user.id, 'PASSWORD_RESET');
+      await this.events.emit(tx, { type: 'auth.password_changed', actorId: viewer.user.id, subjectId: viewer.user.id, clientAddress, data: {} });
     });
     viewer.user.password = hash;
     return true;

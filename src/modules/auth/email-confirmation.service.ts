@@ -12,6 +12,7 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { UserEntity } from '../users/user.entity.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { EventBus } from '../events/events.ts';
 
 /** The profile fields email confirmation works on: an email field and its confirmation time. */
 interface ConfirmationFields {
@@ -42,6 +43,7 @@ export class EmailConfirmationService {
     private readonly rootEm: EntityManager,
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {
     const profile = registry.profiles.find(
       (p) => p.fields.some((f) => f.name === 'email' && f.kind === 'email') && p.fields.some((f) => f.name === 'emailConfirmedAt' && f.kind === 'datetime'),
@@ -135,6 +137,7 @@ export class EmailConfirmationService {
         throw error;
       }
       if (change && row?.email && row.email !== address) notify = { to: row.email, identifier: row.identifier, newAddress: address };
+      await this.events.emit(tx, { type: 'auth.email_confirmed', actorId: grant.userId, subjectId: grant.userId, clientAddress, data: { email: address, changed: change } });
     });
     await this.throttle.tokenSucceeded(clientAddress);
     if (notify) this.mailer.send(notify.to, emailChanged({ identifier: notify.identifier, newAddress: notify.newAddress }), 'emailChanged');

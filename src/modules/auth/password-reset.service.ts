@@ -10,6 +10,7 @@ import type { TokenService } from '../tokens/token.service.ts';
 import { User } from '../users/user.entity.ts';
 import type { UserService } from '../users/user.service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { EventBus } from '../events/events.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
 
@@ -33,6 +34,7 @@ export class PasswordResetService {
     private readonly mailer: Mailer,
     private readonly background: BackgroundTasks,
     private readonly rootEm: EntityManager,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -77,6 +79,7 @@ export class PasswordResetService {
       await tx.nativeUpdate(User, { id: user.id }, { password: hash });
       await this.sessions.revokeAll(tx, user.id);
       await this.tokens.revokeAll(tx, user.id, 'PASSWORD_RESET');
+      await this.events.emit(tx, { type: 'auth.password_reset', actorId: user.id, subjectId: user.id, clientAddress, data: {} });
     });
     await this.throttle.tokenSucceeded(clientAddress);
     const address = await this.profiles.readValue(em, user.id, 'email', null);

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
 import type { ProfileService } from '../../profiles/profile.service.ts';
+import type { EventBus, EventPayloads } from '../events/events.ts';
 
 export type FollowStatus = 'NONE' | 'PENDING' | 'CONFIRMED';
 
@@ -29,7 +30,18 @@ export class FollowService {
   constructor(
     private readonly profiles: ProfileService,
     private readonly everyoneRequiresConfirmation: boolean,
+    private readonly events: EventBus,
   ) {}
+
+  private changed(ctx: Context, action: EventPayloads['follow.changed']['action'], followerId: string, followeeId: string) {
+    const actorId = ctx.viewer!.user.id;
+    return this.events.emit(ctx.em, {
+      type: 'follow.changed',
+      actorId,
+      subjectId: actorId === followerId ? followeeId : followerId,
+      data: { action, followerId, followeeId },
+    });
+  }
 
   /** Follows `followeeId` as the viewer; returns the resulting status. */
   async follow(ctx: Context, followeeId: string): Promise<FollowStatus> {
@@ -47,7 +59,10 @@ export class FollowService {
          on conflict (follower_id, followee_id) do nothing returning status`,
         [followerId, followeeId, status],
       );
-      if (inserted[0]) return inserted[0].status;
+      if (inserted[0]) {
+        await this.changed(ctx, inserted[0].status === 'CONFIRMED' ? 'followed' : 'requested', followerId, followeeId);
+        return inserted[0].status;
+      }
     } catch (error) {
       if (error instanceof ForeignKeyConstraintViolationException) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
       throw error;
@@ -57,7 +72,9 @@ export class FollowService {
 
   /** Ends the viewer's follow of `followeeId`, confirmed or pending. */
   async unfollow(ctx: Context, followeeId: string): Promise<boolean> {
-    await this.delete(ctx.em, viewerId(ctx), checkId(followeeId, 'userId'), null);
+    if (await this.delete(ctx.em, viewerId(ctx), checkId(followeeId, 'userId'), null)) {
+      await this.changed(ctx, 'unfollowed', viewerId(ctx), followeeId);
+    }
     return true;
   }
 
@@ -71,20 +88,27 @@ export class FollowService {
       [followerId, followeeId],
       'run',
     );
-    if (moved.affectedRows > 0) return true;
+    if (moved.affectedRows > 0) {
+      await this.changed(ctx, 'confirmed', followerId, followeeId);
+      return true;
+    }
     if ((await this.status(ctx.em, followerId, followeeId)) === 'CONFIRMED') return true;
     throw appError(ErrorCode.NOT_FOUND, 'There is no follow request from this user.');
   }
 
   /** Deletes a pending request to the viewer; a confirmed follow stays. */
   async reject(ctx: Context, followerId: string): Promise<boolean> {
-    await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), 'PENDING');
+    if (await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), 'PENDING')) {
+      await this.changed(ctx, 'rejected', followerId, viewerId(ctx));
+    }
     return true;
   }
 
   /** Removes a follower of the viewer (confirmed or pending). */
   async removeFollower(ctx: Context, followerId: string): Promise<boolean> {
-    await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), null);
+    if (await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), null)) {
+      await this.changed(ctx, 'removed', followerId, viewerId(ctx));
+    }
     return true;
   }
 
@@ -96,12 +120,13 @@ export class FollowService {
     return ctx.viewer?.user.id === userId ? ctx.follows.requests.load(userId) : null;
   }
 
-  private async delete(em: EntityManager, followerId: string, followeeId: string, status: FollowStatus | null): Promise<void> {
-    await em.execute(
+  private async delete(em: EntityManager, followerId: string, followeeId: string, status: FollowStatus | null): Promise<boolean> {
+    const result = await em.execute<{ affectedRows: number }>(
       `delete from follows where follower_id = ? and followee_id = ?${status ? ' and status = ?' : ''}`,
       status ? [followerId, followeeId, status] : [followerId, followeeId],
       'run',
     );
+    return result.affectedRows > 0;
   }
 
   private async status(em: EntityManager, followerId: string, followeeId: string): Promise<FollowStatus> {

@@ -1,0 +1,63 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput } from '../../errors.ts';
+
+const encodeCursor = (id: string) => Buffer.from(`a:${id}`).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const match = /^a:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badInput({ after: 'Not a cursor of this list.' });
+  return match[1]!;
+}
+
+/** Reads of the audit trail (writes go through the EventBus). */
+export class AuditService {
+  constructor(private readonly pageSize: { defaultSize: number; maxSize: number }) {}
+
+  /**
+   * A page of audit events, newest first, keyset-paginated by id; filtered by `type` and by
+   * `userId` as actor or subject. One statement.
+   */
+  async page(em: EntityManager, args: { first?: number | null; after?: string | null; type?: string | null; userId?: string | null }) {
+    const size = Math.min(Math.max(args.first ?? this.pageSize.defaultSize, 0), this.pageSize.maxSize);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (args.after) {
+      where.push('id < ?');
+      params.push(decodeCursor(args.after));
+    }
+    if (args.type) {
+      where.push('type = ?');
+      params.push(args.type);
+    }
+    if (args.userId) {
+      if (!/^\d{1,19}$/.test(args.userId)) throw badInput({ userId: 'Not a user id.' });
+      where.push('(actor_id = ? or subject_id = ?)');
+      params.push(args.userId, args.userId);
+    }
+    const rows = await em.execute<Record<string, unknown>[]>(
+      `select id, type, actor_id, subject_id, client_address, data, created_at from audit_events
+        ${where.length ? `where ${where.join(' and ')}` : ''} order by id desc limit ?`,
+      [...params, size + 1],
+    );
+    const edges = rows.slice(0, size).map((r) => ({
+      cursor: encodeCursor(String(r.id)),
+      node: {
+        id: String(r.id),
+        type: r.type as string,
+        actorId: r.actor_id == null ? null : String(r.actor_id),
+        subjectId: r.subject_id == null ? null : String(r.subject_id),
+        clientAddress: (r.client_address as string | null) ?? null,
+        data: r.data,
+        at: new Date(r.created_at as string),
+      },
+    }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        hasPreviousPage: Boolean(args.after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+}

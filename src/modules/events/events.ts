@@ -1,0 +1,73 @@
+import { EventEmitter } from 'node:events';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.ts';
+
+/** Payload of each event type. Never a password or a token. */
+export interface EventPayloads {
+  'user.signup': { identifier: string };
+  'auth.login': { identifier: string; via: 'password' | 'trusted-header' };
+  'auth.login_failed': { identifier: string; reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed' };
+  'auth.logout': { allSessions: boolean };
+  'auth.password_changed': Record<string, never>;
+  'auth.password_reset': Record<string, never>;
+  'auth.email_confirmed': { email: string; changed: boolean };
+  'follow.changed': { action: 'followed' | 'requested' | 'confirmed' | 'rejected' | 'unfollowed' | 'removed'; followerId: string; followeeId: string };
+  'permission.changed': Record<string, unknown>;
+}
+
+export type EventType = keyof EventPayloads;
+
+/** One event: who did it (`actorId`), to whom (`subjectId`), from where, and its payload. */
+export interface ServiceEvent<T extends EventType = EventType> {
+  type: T;
+  actorId: string | null;
+  subjectId: string | null;
+  data: EventPayloads[T];
+  clientAddress?: string | null;
+}
+
+/** A stored event, as listeners and the audit query see it. */
+export type RecordedEvent<T extends EventType = EventType> = ServiceEvent<T> & { id: string; at: Date };
+
+/**
+ * Typed service events: each is stored in `audit_events`, then handed to in-process
+ * listeners (`on`), so code embedding the service can react to signups, logins, follows…
+ * A failing listener is logged and does not affect the operation or other listeners.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Subscribes to `type` (or `'*'` for every event). Returns the unsubscribe function. */
+  on<T extends EventType>(type: T | '*', listener: (event: RecordedEvent<T>) => void | Promise<void>): () => void {
+    const wrapped = (event: RecordedEvent<T>) => {
+      try {
+        void Promise.resolve(listener(event)).catch((err: unknown) => this.logger.error({ err, event: event.type }, 'event listener failed'));
+      } catch (err) {
+        this.logger.error({ err, event: event.type }, 'event listener failed');
+      }
+    };
+    this.emitter.on(type, wrapped);
+    return () => this.emitter.off(type, wrapped);
+  }
+
+  /** Stores `event` with `em` (inside the caller's transaction, if any), then notifies listeners. */
+  async emit<T extends EventType>(em: EntityManager, event: ServiceEvent<T>): Promise<RecordedEvent<T>> {
+    const at = this.clock.now();
+    const [row] = await em.execute<{ id: string }[]>(
+      'insert into audit_events (type, actor_id, subject_id, client_address, data, created_at) values (?, ?, ?, ?, ?::jsonb, ?) returning id',
+      [event.type, event.actorId, event.subjectId, event.clientAddress ?? null, JSON.stringify(event.data), at],
+    );
+    const recorded = { ...event, id: String(row!.id), at };
+    this.emitter.emit(event.type, recorded);
+    this.emitter.emit('*', recorded);
+    return recorded;
+  }
+}
