@@ -33,6 +33,12 @@ export interface App {
 
 const PLAYGROUND_ASSETS = '/playground/';
 
+function trustedHeaderValue(headers: Record<string, string | string[] | undefined>, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const value = headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+}
+
 /**
  * Builds the HTTP server (Fastify 5) with Apollo Server 5 at `/graphql`, `/healthz`,
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
@@ -109,6 +115,8 @@ export async function createApp(
       createContext(services, db.orm.em, {
         authorization: request.headers.authorization,
         clientAddress: request.ip,
+        peerAddress: request.socket.remoteAddress,
+        trustedIdentity: trustedHeaderValue(request.headers, config.trustedHeader.header),
       }),
   });
 

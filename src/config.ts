@@ -63,6 +63,14 @@ const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(15 * 60),
   TOKEN_MAX_FAILURES_PER_ADDRESS: int(1).default(30),
 
+  TRUSTED_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+    .transform((v) => v.toLowerCase())
+    .optional(),
+  TRUSTED_PROXIES: list.default([]),
+  TRUSTED_HEADER_CREATE_USERS: bool.default(false),
+
   EMAIL_CONFIRMATION: z.enum(['none', 'optional', 'required']).default('optional'),
   EMAIL_CONFIRMATION_TTL_SECONDS: int(60).default(24 * 3600),
   PASSWORD_RESET_TTL_SECONDS: int(60).default(3600),
@@ -133,6 +141,8 @@ export interface Config {
     publicUrl: string;
   };
   mail: { transport: 'outbox' | 'smtp'; smtpUrl: string | undefined; from: string };
+  /** Trusted-header authentication (off unless `header` is set). */
+  trustedHeader: { header: string | undefined; proxies: string[]; createUsers: boolean };
 }
 
 /** Raised by {@link loadConfig} with one line per invalid variable. */
@@ -160,6 +170,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (e.TRUSTED_HEADER && e.TRUSTED_PROXIES.length === 0) {
+    throw new ConfigError(['TRUSTED_PROXIES: required when TRUSTED_HEADER is set (the addresses of the proxies that set it)']);
+  }
   if (e.MAIL_TRANSPORT === 'smtp' && !e.SMTP_URL) {
     throw new ConfigError(['SMTP_URL: required when MAIL_TRANSPORT is smtp']);
   }
@@ -223,5 +236,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       publicUrl: e.PUBLIC_URL,
     },
     mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    trustedHeader: { header: e.TRUSTED_HEADER, proxies: e.TRUSTED_PROXIES, createUsers: e.TRUSTED_HEADER_CREATE_USERS },
   };
 }

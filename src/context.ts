@@ -34,17 +34,29 @@ export function bearerToken(header: string | string[] | undefined): string | und
 
 /**
  * Builds the per-request context: forks the EntityManager and resolves the viewer from the
- * bearer token (an unknown or expired token simply means no viewer), and creates fresh
- * DataLoaders.
+ * bearer token (an unknown or expired token simply means no viewer) or, when configured, from
+ * a trusted proxy's identity header, and creates fresh DataLoaders.
  */
 export async function createContext(
   services: Services,
   rootEm: EntityManager,
-  request: { authorization: string | string[] | undefined; clientAddress: string },
+  request: {
+    authorization: string | string[] | undefined;
+    clientAddress: string;
+    /** The socket's peer address (not X-Forwarded-For), for trusted-header authentication. */
+    peerAddress?: string | undefined;
+    /** Value of the configured trusted header, if the request carries it. */
+    trustedIdentity?: string | undefined;
+  },
 ): Promise<Context> {
   const em = rootEm.fork();
   const token = bearerToken(request.authorization);
-  const viewer = token ? await services.sessions.resolve(em, token) : null;
+  let viewer = token ? await services.sessions.resolve(em, token) : null;
+  if (!viewer && !token && request.trustedIdentity) {
+    const user = await services.trustedHeader.authenticate(em, request.trustedIdentity, request.peerAddress);
+    // No session row backs this viewer: logout has nothing to end, the proxy decides.
+    if (user) viewer = { id: null, user };
+  }
   const loaders = new ProfileLoaders(em, services.profiles.registry);
   const follows = new FollowLoaders(em, viewer?.user.id, {
     defaultSize: services.config.users.pageSize,

@@ -8,6 +8,7 @@ import { TokenService } from './modules/tokens/token.service.ts';
 import { AuditService } from './modules/events/audit.service.ts';
 import { EventBus } from './modules/events/events.ts';
 import { PermissionService } from './modules/permissions/permission.service.ts';
+import { TrustedHeaderAuth } from './modules/auth/trusted-header.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
@@ -37,6 +38,7 @@ export interface Services {
   permissions: PermissionService;
   events: EventBus;
   audit: AuditService;
+  trustedHeader: TrustedHeaderAuth;
 }
 
 /** Collaborators of {@link createServices}; `passwordHasher` and `mailTransport` may be replaced (tests). */
@@ -85,5 +87,6 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     permissions: new PermissionService(registry),
     events,
     audit: new AuditService(pageSize),
+    trustedHeader: new TrustedHeaderAuth(config.trustedHeader, config.accounts.identifierMaxLength, users, profiles, events, deps.logger),
   };
 }

@@ -14,9 +14,9 @@ export interface IssuedSession {
   expiresAt: Date;
 }
 
-/** The session a request authenticated with, and its user. */
+/** The session a request authenticated with (null id: trusted-header identity, no session), and its user. */
 export interface ActiveSession {
-  id: string;
+  id: string | null;
   user: UserEntity;
 }
 
@@ -84,13 +84,14 @@ export class SessionService {
   }
 
   /** Ends one session. Returns whether it existed. */
-  async revoke(em: EntityManager, sessionId: string): Promise<boolean> {
+  async revoke(em: EntityManager, sessionId: string | null): Promise<boolean> {
+    if (sessionId === null) return false;
     const result = await em.execute<{ affectedRows: number }>('delete from sessions where id = ?', [sessionId], 'run');
     return result.affectedRows > 0;
   }
 
   /** Ends every session of `userId`, except `keepSessionId` when given. Returns how many ended. */
-  async revokeAll(em: EntityManager, userId: string, keepSessionId?: string): Promise<number> {
+  async revokeAll(em: EntityManager, userId: string, keepSessionId?: string | null): Promise<number> {
     const result = keepSessionId
       ? await em.execute<{ affectedRows: number }>('delete from sessions where user_id = ? and id <> ?', [userId, keepSessionId], 'run')
       : await em.execute<{ affectedRows: number }>('delete from sessions where user_id = ?', [userId], 'run');
