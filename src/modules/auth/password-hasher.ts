@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Config } from '../../config.ts';
+import { parseDjangoHash } from './django-hashers.ts';
 
 /** Marker prefix of an unusable password (as Django's `UNUSABLE_PASSWORD_PREFIX`). */
 export const UNUSABLE_PASSWORD_PREFIX = '!';
@@ -25,8 +26,12 @@ export interface VerifyResult {
 /**
  * argon2id hashing with explicit parameters (default m=19456 KiB, t=2, p=1: OWASP Password
  * Storage Cheat Sheet's minimum for argon2id). Hashes are PHC strings
- * (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). At most `maxConcurrentHashes` computations run at
- * once so logins cannot take every libuv thread from the rest of the service.
+ * (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). Verification also accepts the hashes of accounts
+ * imported from Django (`auth_user.password`: PBKDF2, argon2, bcrypt, scrypt, and the legacy
+ * salted/unsalted SHA-1 and MD5 formats; see django-hashers.ts) and asks for a rehash when one
+ * matches, so they are upgraded to argon2id at first login. At most `maxConcurrentHashes`
+ * expensive computations (ours, and Django's PBKDF2/argon2/bcrypt/scrypt) run at once so logins
+ * cannot take every libuv thread from the rest of the service.
  */
 export class PasswordHasher {
   private readonly limit: LimitFunction;
@@ -44,20 +49,35 @@ export class PasswordHasher {
   }
 
   /**
-   * Verifies `password` against a stored PHC string. Exactly one argon2 verification runs
-   * whatever `stored` is: an unusable or unparsable value is replaced by a dummy hash of the
-   * current parameters and the result forced to invalid, so timing does not tell them apart.
+   * Verifies `password` against a stored hash:
+   * - our argon2 PHC string (`$argon2…`): one argon2 verification; `needsRehash` when its
+   *   parameters are not the configured ones;
+   * - a recognised Django hash (see `identifyDjangoHash`): that hasher's verification (PBKDF2,
+   *   argon2, bcrypt and scrypt under the concurrency limit; the legacy digests are cheap);
+   *   `needsRehash` is true whenever it matches, so the caller stores an argon2id hash instead;
+   * - anything else (missing account, unusable `!…`, empty, unrecognised, e.g. Django's
+   *   unsupported `crypt$$…`): verified against a dummy hash of the current parameters and forced
+   *   to invalid, so exactly one argon2 verification runs and timing does not tell these cases
+   *   apart from a wrong password on one of our hashes.
    */
   async verify(stored: string | undefined, password: string): Promise<VerifyResult> {
-    const usable = stored !== undefined && !isUnusablePassword(stored) && stored.startsWith('$argon2');
-    const target = usable ? stored : await this.dummyHash();
+    const usable = stored !== undefined && !isUnusablePassword(stored);
+    if (usable && !stored.startsWith('$argon2')) {
+      const django = parseDjangoHash(stored);
+      if (django) {
+        const valid = await (django.expensive ? this.limit(() => django.verify(password)) : django.verify(password));
+        return { valid, needsRehash: valid };
+      }
+    }
+    const ours = usable && stored.startsWith('$argon2');
+    const target = ours ? stored : await this.dummyHash();
     let valid = false;
     try {
       valid = await this.limit(() => argon2.verify(target, password));
     } catch {
       valid = false;
     }
-    valid = valid && usable;
+    valid = valid && ours;
     return { valid, needsRehash: valid && argon2.needsRehash(target, this.options) };
   }
 
