@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createMigration, migrateUp } from '../db/migrations-tasks.ts';
 import { createLogger } from '../logger.ts';
+import { CommandError, registerCreateSuperuser } from './createsuperuser.ts';
+import { registerSeedDemo } from './seed-demo.ts';
+import { registerImportDjango } from './import-django.ts';
 
 const program = new Command()
   .name('profilegraph')
@@ -34,9 +37,15 @@ program
     for (const statement of result.statements) console.log(`  ${statement}`);
   });
 
+registerImportDjango(program);
+
+registerCreateSuperuser(program);
+registerSeedDemo(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  const known = error instanceof ConfigError || error instanceof CommandError || (error instanceof Error && error.name === 'ImportSourceError');
+  console.error(known ? (error as Error).message : error);
   process.exitCode = 1;
 }

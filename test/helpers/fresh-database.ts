@@ -3,17 +3,11 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// @ts-ignore -- pg ships no type declarations (and @types/pg is not installed); typed below.
 import pg from 'pg';
 import { inject } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 
-interface PgClient {
-  connect(): Promise<unknown>;
-  query(sql: string): Promise<unknown>;
-  end(): Promise<void>;
-}
-const { Client } = pg as { Client: new (config: { connectionString: string }) => PgClient };
+const { Client } = pg;
 
 /** A database of its own, `drop()`ped by the caller. */
 export interface FreshDatabase {
