@@ -16,6 +16,8 @@ type CorpProfile
   @identifier(pattern: "@corp\\.example$") {
   "Cost centre."
   department: String @length(max: 40)
+  "Work address. Overlaps mail.email and account.email, and corp declares no precedence."
+  email: EmailAddress
 }
 `;
 
@@ -84,5 +86,19 @@ describe('identifier rules contributed by a profile', () => {
     expect(res.body.data.signup.user.identifier).toBe('ada@corp.example');
     const me = await server.gql('{ me { identifier corp { department } } }', {}, res.body.data.signup.token);
     expect(me.body).toEqual({ data: { me: { identifier: 'ada@corp.example', corp: { department: null } } } });
+  });
+
+  it('makes reading an overlapping key an overlap error when one definer has no precedence', async () => {
+    const res = await server.gql(SIGNUP, { identifier: 'grace@corp.example', password: GOOD_PASSWORD });
+    const token = res.body.data.signup.token;
+    const read = await server.gql('{ me { data(key: "email") } }', {}, token);
+    expect(read.body.errors[0].extensions).toEqual({
+      code: 'PROFILE_KEY_AMBIGUOUS',
+      key: 'email',
+      qualifiedKeys: ['mail.email', 'account.email', 'corp.email'],
+    });
+    expect(read.body.errors[0].message).toContain('mail.email, account.email, corp.email');
+    const all = await server.gql('{ me { dataAll(key: "email") { profile } qualified: data(key: "corp.email") } }', {}, token);
+    expect(all.body.data.me).toEqual({ dataAll: [{ profile: 'mail' }, { profile: 'account' }, { profile: 'corp' }], qualified: null });
   });
 });
