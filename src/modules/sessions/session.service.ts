@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
-import { User, type UserEntity } from '../users/user.entity.ts';
+import { userColumns, userFromRow, type UserEntity } from '../users/user.entity.ts';
 
 /** Bytes of entropy in a session token: 256 bits from the OS CSPRNG. */
 const TOKEN_BYTES = 32;
@@ -62,7 +62,7 @@ export class SessionService {
     const now = this.clock.now();
     const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
     const [row] = await em.execute<Record<string, unknown>[]>(
-      `select s.id as session_id, s.last_seen_at, u.id, u.identifier, u.identifier_key, u.password, u.created_at
+      `select s.id as session_id, s.last_seen_at, ${userColumns('u')}
          from sessions s join users u on u.id = s.user_id
         where s.token_hash = ? and s.expires_at > ? and s.last_seen_at > ?`,
       [hashToken(token), now, idleSince],
@@ -73,14 +73,7 @@ export class SessionService {
     if (now.getTime() - lastSeen.getTime() > this.touchIntervalMs) {
       await em.execute('update sessions set last_seen_at = ? where id = ? and last_seen_at < ?', [now, sessionId, now]);
     }
-    const user = em.map(User, {
-      id: row.id,
-      identifier: row.identifier,
-      identifier_key: row.identifier_key,
-      password: row.password,
-      created_at: row.created_at,
-    } as never);
-    return { id: sessionId, user };
+    return { id: sessionId, user: userFromRow(row) };
   }
 
   /** Ends one session. Returns whether it existed. */

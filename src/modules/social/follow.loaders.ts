@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
-import { User, type UserEntity } from '../users/user.entity.ts';
+import { userColumns as columnsOf, userFromRow, type UserEntity } from '../users/user.entity.ts';
 import type { FollowStatus } from './follow.service.ts';
 
 /** A page of a follow list (followers or following), as `FollowConnection` expects. */
@@ -18,7 +18,7 @@ function decodeCursor(cursor: string): number {
 }
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const userColumns = 'u.id, u.identifier, u.identifier_key, u.password, u.created_at';
+const userColumns = columnsOf('u');
 
 /**
  * Per-request DataLoaders of the follow graph: counts, the viewer's status towards each
@@ -133,12 +133,6 @@ export class FollowLoaders {
   }
 
   private map(row: Record<string, unknown>): UserEntity {
-    return this.em.map(User, {
-      id: row.id,
-      identifier: row.identifier,
-      identifier_key: row.identifier_key,
-      password: row.password,
-      created_at: row.created_at,
-    } as never);
+    return userFromRow(row);
   }
 }

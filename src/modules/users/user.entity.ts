@@ -22,4 +22,24 @@ export const User = defineEntity({
   },
 });
 
-export type UserEntity = InferEntity<typeof User>;
+/**
+ * A user as services and resolvers pass it around: either a MikroORM-managed `User` entity
+ * or a plain object from {@link userFromRow}. Hot read paths use plain rows: no identity
+ * map registration or hydration per user.
+ */
+export type UserEntity = Pick<InferEntity<typeof User>, 'id' | 'identifier' | 'identifierKey' | 'password' | 'createdAt'>;
+
+/** Columns to select for {@link userFromRow}, with `alias` as the users table alias. */
+export const userColumns = (alias: string) =>
+  `${alias}.id, ${alias}.identifier, ${alias}.identifier_key, ${alias}.password, ${alias}.created_at`;
+
+/** A plain user from a raw `users` row (snake_case columns; bigint id and timestamps as text). */
+export function userFromRow(row: Record<string, unknown>): UserEntity {
+  return {
+    id: String(row.id),
+    identifier: row.identifier as string,
+    identifierKey: row.identifier_key as string,
+    password: row.password as string,
+    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at as string),
+  };
+}

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import { compileUserQuery, type UserOrder, type UserWhere } from '../../profiles/user-query.ts';
-import { User, type UserEntity } from './user.entity.ts';
+import { userColumns, userFromRow, type UserEntity } from './user.entity.ts';
 import { identifierKey } from './identifier.ts';
 
 /** A Relay page of users. `totalCount` is computed only when asked for. */
@@ -30,12 +30,14 @@ export class UserService {
   /** The user with this id, or null. `id` is a decimal string; anything else finds nothing. */
   async findById(em: EntityManager, id: string): Promise<UserEntity | null> {
     if (!/^\d{1,19}$/.test(id)) return null;
-    return em.findOne(User, { id });
+    const [row] = await em.execute(`select ${userColumns('u')} from users u where u.id = ?`, [id]);
+    return row ? userFromRow(row) : null;
   }
 
   /** The user whose identifier matches case-insensitively after NFKC normalisation, or null. */
   async findByIdentifier(em: EntityManager, identifier: string): Promise<UserEntity | null> {
-    return em.findOne(User, { identifierKey: identifierKey(identifier) });
+    const [row] = await em.execute(`select ${userColumns('u')} from users u where u.identifier_key = ?`, [identifierKey(identifier)]);
+    return row ? userFromRow(row) : null;
   }
 
   /**
@@ -56,14 +58,14 @@ export class UserService {
     const q = compileUserQuery(this.registry, args.where, args.orderBy);
     const [rows, count] = await Promise.all([
       em.execute<Record<string, unknown>[]>(
-        `select u.id, u.identifier, u.identifier_key, u.password, u.created_at from ${q.from} where ${q.where} order by ${q.orderBy} limit ? offset ?`,
+        `select ${userColumns('u')} from ${q.from} where ${q.where} order by ${q.orderBy} limit ? offset ?`,
         [...q.fromParams, ...q.whereParams, ...q.orderParams, size + 1, offset],
       ),
       withCount
         ? em.execute<{ n: number }[]>(`select count(*)::int as n from ${q.from} where ${q.where}`, [...q.fromParams, ...q.whereParams])
         : Promise.resolve(null),
     ]);
-    const nodes = rows.slice(0, size).map((row) => em.map(User, row as never));
+    const nodes = rows.slice(0, size).map(userFromRow);
     const edges = nodes.map((node, i) => ({ cursor: encodeCursor(offset + i), node }));
     return {
       edges,
