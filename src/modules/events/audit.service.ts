@@ -1,12 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
+import { cursors, pageInfo } from '../../pagination.ts';
 
-const encodeCursor = (id: string) => Buffer.from(`a:${id}`).toString('base64url');
-function decodeCursor(cursor: string): string {
-  const match = /^a:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badInput({ after: 'Not a cursor of this list.' });
-  return match[1]!;
-}
+/** Cursors are event ids (keyset pagination). */
+const keys = cursors('a');
 
 /** Reads of the audit trail (writes go through the EventBus). */
 export class AuditService {
@@ -22,7 +19,7 @@ export class AuditService {
     const params: unknown[] = [];
     if (args.after) {
       where.push('id < ?');
-      params.push(decodeCursor(args.after));
+      params.push(keys.decode(args.after));
     }
     if (args.type) {
       where.push('type = ?');
@@ -39,7 +36,7 @@ export class AuditService {
       [...params, size + 1],
     );
     const edges = rows.slice(0, size).map((r) => ({
-      cursor: encodeCursor(String(r.id)),
+      cursor: keys.encode(String(r.id)),
       node: {
         id: String(r.id),
         type: r.type as string,
@@ -50,14 +47,6 @@ export class AuditService {
         at: new Date(r.created_at as string),
       },
     }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > size,
-        hasPreviousPage: Boolean(args.after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return { edges, pageInfo: pageInfo(edges, rows.length > size, Boolean(args.after)) };
   }
 }

@@ -1,21 +1,17 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
+import { cursors, pageInfo, type PageInfo } from '../../pagination.ts';
 import { userColumns as columnsOf, userFromRow, type UserEntity } from '../users/user.entity.ts';
 import type { FollowStatus } from './follow.service.ts';
 
 /** A page of a follow list (followers or following), as `FollowConnection` expects. */
 export interface FollowPage {
   edges: { cursor: string; node: UserEntity; since: Date }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: PageInfo;
 }
 
-const encodeCursor = (offset: number) => Buffer.from(`f:${offset}`).toString('base64url');
-function decodeCursor(cursor: string): number {
-  const match = /^f:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badInput({ after: 'Not a cursor of this list.' });
-  return Number(match[1]);
-}
+const offsets = cursors('f');
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const userColumns = columnsOf('u');
@@ -58,7 +54,7 @@ export class FollowLoaders {
     const byOwner = new Map<string, { follower: UserEntity; requestedAt: Date }[]>();
     for (const row of rows) {
       const list = byOwner.get(String(row.owner)) ?? [];
-      list.push({ follower: this.map(row), requestedAt: new Date(row.requested_at as string) });
+      list.push({ follower: userFromRow(row), requestedAt: new Date(row.requested_at as string) });
       byOwner.set(String(row.owner), list);
     }
     return ids.map((id) => byOwner.get(id) ?? []);
@@ -85,7 +81,7 @@ export class FollowLoaders {
   list(direction: 'followers' | 'following', userId: string, args: { first?: number | null; after?: string | null }): Promise<FollowPage> {
     const first = args.first ?? this.pageSize.defaultSize;
     if (first < 0) throw badInput({ first: 'Must not be negative.' });
-    const offset = args.after ? decodeCursor(args.after) + 1 : 0;
+    const offset = args.after ? Number(offsets.decode(args.after)) + 1 : 0;
     return this.pages.load(`${direction}|${Math.min(first, this.pageSize.maxSize)}|${offset}|${userId}`);
   }
 
@@ -106,19 +102,8 @@ export class FollowLoaders {
     return new Map(
       ids.map((id) => {
         const list = byOwner.get(id) ?? [];
-        const edges = list.slice(0, size).map((row, i) => ({ cursor: encodeCursor(offset + i), node: this.map(row), since: new Date(row.since as string) }));
-        return [
-          id,
-          {
-            edges,
-            pageInfo: {
-              hasNextPage: list.length > size,
-              hasPreviousPage: offset > 0,
-              startCursor: edges[0]?.cursor ?? null,
-              endCursor: edges.at(-1)?.cursor ?? null,
-            },
-          },
-        ];
+        const edges = list.slice(0, size).map((row, i) => ({ cursor: offsets.encode(offset + i), node: userFromRow(row), since: new Date(row.since as string) }));
+        return [id, { edges, pageInfo: pageInfo(edges, list.length > size, offset > 0) }];
       }),
     );
   }
@@ -132,7 +117,4 @@ export class FollowLoaders {
     return ids.map((id) => byId.get(id) ?? 0);
   }
 
-  private map(row: Record<string, unknown>): UserEntity {
-    return userFromRow(row);
-  }
 }

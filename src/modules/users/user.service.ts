@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
+import { cursors, pageInfo, type PageInfo } from '../../pagination.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import { compileUserQuery, type UserOrder, type UserWhere } from '../../profiles/user-query.ts';
 import { userColumns, userFromRow, type UserEntity } from './user.entity.ts';
@@ -8,17 +9,12 @@ import { identifierKey } from './identifier.ts';
 /** A Relay page of users. `totalCount` is computed only when asked for. */
 export interface UserPage {
   edges: { cursor: string; node: UserEntity }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: PageInfo;
   totalCount: number | null;
 }
 
-/** Cursors are opaque offsets into the ordered list (`base64url("o:<offset>")`). */
-const encodeCursor = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
-function decodeCursor(cursor: string): number {
-  const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badInput({ after: 'Not a cursor of this list.' });
-  return Number(match[1]);
-}
+/** Cursors are opaque offsets into the ordered list. */
+const offsets = cursors('o');
 
 /** Reads of accounts. Writes belong to the auth flows (signup, password changes). */
 export class UserService {
@@ -54,7 +50,7 @@ export class UserService {
     const first = args.first ?? this.pages.defaultSize;
     if (first < 0) throw badInput({ first: 'Must not be negative.' });
     const size = Math.min(first, this.pages.maxSize);
-    const offset = args.after ? decodeCursor(args.after) + 1 : 0;
+    const offset = args.after ? Number(offsets.decode(args.after)) + 1 : 0;
     const q = compileUserQuery(this.registry, args.where, args.orderBy);
     const [rows, count] = await Promise.all([
       em.execute<Record<string, unknown>[]>(
@@ -66,16 +62,7 @@ export class UserService {
         : Promise.resolve(null),
     ]);
     const nodes = rows.slice(0, size).map(userFromRow);
-    const edges = nodes.map((node, i) => ({ cursor: encodeCursor(offset + i), node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > size,
-        hasPreviousPage: offset > 0,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-      totalCount: count ? count[0]!.n : null,
-    };
+    const edges = nodes.map((node, i) => ({ cursor: offsets.encode(offset + i), node }));
+    return { edges, pageInfo: pageInfo(edges, rows.length > size, offset > 0), totalCount: count ? count[0]!.n : null };
   }
 }
