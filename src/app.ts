@@ -94,7 +94,7 @@ export async function createApp(
   if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
 
   const apollo = new ApolloServer<Context>({
-    schema: buildSchema(registry),
+    schema: buildSchema(registry, { federation: config.http.federation }),
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM/SIGINT and closes the app, then the database.

@@ -40,6 +40,7 @@ const envSchema = z.object({
   PLAYGROUND: bool.optional(),
   INTROSPECTION: bool.optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
+  FEDERATION: bool.default(false),
 
   PROFILES: list.optional(),
   PROFILES_DIR: z.string().min(1).optional(),
@@ -114,6 +115,8 @@ export interface Config {
     playground: boolean;
     introspection: boolean;
     shutdownTimeoutMs: number;
+    /** Serve an Apollo Federation 2 subgraph (`User @key(fields: "id")`, `_service`, `_entities`). */
+    federation: boolean;
   };
   accounts: { identifierMaxLength: number };
   passwords: {
@@ -207,6 +210,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       playground: e.PLAYGROUND ?? !production,
       introspection: e.INTROSPECTION ?? !production,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+      federation: e.FEDERATION,
     },
     accounts: { identifierMaxLength: e.IDENTIFIER_MAX_LENGTH },
     passwords: {

@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { Kind, parse, type GraphQLSchema } from 'graphql';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { DateResolver, DateTimeResolver, EmailAddressResolver, JSONResolver, URLResolver } from 'graphql-scalars';
 import type { Resolvers } from './__generated__/resolvers-types.ts';
+import type { Context } from './context.ts';
+import { compositionResolvers } from './composition/resolvers.ts';
+import { federationTypeDefs, stitching, stitchingTypeDefs } from './composition/sdl.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
@@ -45,13 +50,48 @@ const scalarResolvers: Resolvers = {
   JSON: JSONResolver,
 };
 
+/** How {@link buildSchema} shapes the schema for a gateway. */
+export interface SchemaOptions {
+  /**
+   * Serve an Apollo Federation 2 subgraph (`buildSubgraphSchema`: `User @key(fields: "id")`,
+   * `_service`, `_entities`) instead of the stitching schema. Default false.
+   */
+  federation?: boolean;
+}
+
 /**
  * Builds the executable schema: the domain SDL files plus the SDL derived from the
- * installed profiles, merged with every module's resolvers.
+ * installed profiles, merged with every module's resolvers, plus the composition fields of
+ * SPEC §5 (`_sdl`, `_usersByIds`). By default `User` carries the stitching directives'
+ * `@key(selectionSet: "{ id }")` and `_usersByIds` its `@merge`; with `federation` the same
+ * types and resolvers become an Apollo Federation 2 subgraph whose `_sdl` still answers the
+ * stitching SDL.
  */
-export function buildSchema(registry: ProfileRegistry): GraphQLSchema {
-  return makeExecutableSchema({
-    typeDefs: [...loadTypeDefs(), ...profileTypeDefs(registry)],
-    resolvers: [scalarResolvers, userResolvers, authResolvers, followResolvers, permissionResolvers, profileResolvers(registry)] as never,
-  });
+export function buildSchema(registry: ProfileRegistry, options: SchemaOptions = {}): GraphQLSchema {
+  const federation = options.federation ?? false;
+  const typeDefs = [...loadTypeDefs(), ...profileTypeDefs(registry)];
+  let sdl: string | undefined;
+  const resolvers = [
+    scalarResolvers,
+    userResolvers,
+    authResolvers,
+    followResolvers,
+    permissionResolvers,
+    profileResolvers(registry),
+    compositionResolvers(() => sdl!, federation),
+  ] as GraphQLResolverMap<Context>[];
+
+  // Built in both modes: it is the schema served by default, and `_sdl`'s text in federation
+  // mode (the stitching `@key` cannot live in the subgraph beside federation's `@key`).
+  const stitched = stitching.stitchingDirectivesValidator(
+    makeExecutableSchema({ typeDefs: [...typeDefs, ...stitchingTypeDefs()], resolvers: resolvers as never }),
+  );
+  sdl = printSchemaWithDirectives(stitched);
+  if (!federation) return stitched;
+
+  // One module carries all the SDL; the others only add their resolver maps, in order.
+  const empty: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
+  return buildSubgraphSchema(
+    resolvers.map((map, i) => ({ typeDefs: i === 0 ? parse([...typeDefs, ...federationTypeDefs()].join('\n\n')) : empty, resolvers: map })),
+  );
 }

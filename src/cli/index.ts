@@ -6,6 +6,7 @@ import { createLogger } from '../logger.ts';
 import { CommandError, registerCreateSuperuser } from './createsuperuser.ts';
 import { registerSeedDemo } from './seed-demo.ts';
 import { registerImportDjango } from './import-django.ts';
+import { registerSchemaPrint } from './schema-print.ts';
 
 const program = new Command()
   .name('profilegraph')
@@ -41,6 +42,7 @@ registerImportDjango(program);
 
 registerCreateSuperuser(program);
 registerSeedDemo(program);
+registerSchemaPrint(program);
 
 try {
   await program.parseAsync(process.argv);
