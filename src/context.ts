@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
 import type { ActiveSession } from './modules/sessions/session.service.ts';
+import type { UserEntity } from './modules/users/user.entity.ts';
 import { ProfileLoaders } from './profiles/loaders.ts';
 import { FollowLoaders } from './modules/social/follow.loaders.ts';
 import { PermissionLoaders } from './modules/permissions/permission.loaders.ts';
@@ -21,6 +23,8 @@ export interface Context {
   follows: FollowLoaders;
   /** Per-request DataLoaders of groups, permissions and account flags. */
   permissions: PermissionLoaders;
+  /** Per-request DataLoader of users by id (`_usersByIds`, federation `_entities`). */
+  users: DataLoader<string, UserEntity | null>;
   /** Memoised answer of `viewerIsStaff` for this request. */
   staff?: Promise<boolean>;
 }
@@ -63,5 +67,6 @@ export async function createContext(
     maxSize: services.config.users.maxPageSize,
   });
   const permissions = new PermissionLoaders(em, loaders, services.profiles.registry);
-  return { em, viewer, clientAddress: request.clientAddress, services, loaders, follows, permissions };
+  const users = new DataLoader((ids: readonly string[]) => services.users.findManyById(em, ids), { maxBatchSize: 1000 });
+  return { em, viewer, clientAddress: request.clientAddress, services, loaders, follows, permissions, users };
 }

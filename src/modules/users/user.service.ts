@@ -30,6 +30,19 @@ export class UserService {
     return row ? userFromRow(row) : null;
   }
 
+  /**
+   * Users by id in one statement, in the order of `ids`, null for unknown or malformed ids
+   * (the batch function of the per-request users DataLoader).
+   */
+  async findManyById(em: EntityManager, ids: readonly string[]): Promise<(UserEntity | null)[]> {
+    const valid = [...new Set(ids.filter((id) => /^\d{1,19}$/.test(id)))];
+    const rows = valid.length
+      ? await em.execute(`select ${userColumns('u')} from users u where u.id in (${valid.map(() => '?').join(', ')})`, valid)
+      : [];
+    const byId = new Map(rows.map((row) => [String(row.id), userFromRow(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   /** The user whose identifier matches case-insensitively after NFKC normalisation, or null. */
   async findByIdentifier(em: EntityManager, identifier: string): Promise<UserEntity | null> {
     const [row] = await em.execute(`select ${userColumns('u')} from users u where u.identifier_key = ?`, [identifierKey(identifier)]);
