@@ -3,14 +3,17 @@
  *
  * Starts the service in this process on DATABASE_URL (or a fresh in-memory embedded
  * database), seeds BENCH_USERS users (default 1,000) with all three shipped profiles filled
- * by one SQL statement each, then drives it with autocannon for BENCH_SECONDS per scenario
+ * by one SQL statement each, then drives it with autocannon — in a separate process, so the
+ * load generator does not share the service's event loop — for BENCH_SECONDS per scenario
  * (default 10, 10 connections) and prints requests/s and latency percentiles:
  *   single   — one user by id with its three profiles
  *   page     — a page of 100 users with their three profiles
  *   page+bag — the same plus `data(key: "email")`
  * Results are written down by hand in bench/README.md.
  */
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/orm.ts';
@@ -52,15 +55,19 @@ const scenarios: Record<string, string> = {
 };
 
 console.log(`database: ${db.embedded ? 'embedded (PGlite)' : 'PostgreSQL'}; ${users} users; ${seconds}s per scenario, 10 connections`);
+const autocannonCli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 for (const [name, query] of Object.entries(scenarios)) {
-  const result = await autocannon({
-    url: `${address}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-    connections: 10,
-    duration: seconds,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [autocannonCli, '--json', '-c', '10', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query }), `${address}/graphql`],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const result = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
   const failures = result.non2xx + result.errors;
   console.log(
     `${name.padEnd(9)} ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms${failures ? `  (${failures} failed)` : ''}`,

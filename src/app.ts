@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -102,6 +102,8 @@ export async function createApp(
     formatError: createFormatError(logger),
     plugins: [
       fastifyApolloDrainPlugin(http),
+      // No cache hints are used; the default cache-control plugin would visit every field.
+      ApolloServerPluginCacheControlDisabled(),
       config.http.playground
         ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS })
         : ApolloServerPluginLandingPageDisabled(),
