@@ -47,7 +47,11 @@ registerSchemaPrint(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const known = error instanceof ConfigError || error instanceof CommandError || (error instanceof Error && error.name === 'ImportSourceError');
+  // Expected failures print their message alone; anything else keeps its stack for a bug report.
+  const known =
+    error instanceof ConfigError ||
+    error instanceof CommandError ||
+    (error instanceof Error && ['ImportSourceError', 'ProfileDefinitionError'].includes(error.name));
   console.error(known ? (error as Error).message : error);
   process.exitCode = 1;
 }
