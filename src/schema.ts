@@ -29,17 +29,20 @@ export function loadTypeDefs(dir = schemaDir): string[] {
     .map((name) => readFileSync(join(dir, name), 'utf8'));
 }
 
-/** Names of the `User` fields the domain SDL declares; a profile may not take one. */
+/**
+ * Names a profile may not take: the fields the domain SDL declares on `User`, and on
+ * `UserWhere` (each profile also becomes a `UserWhere` field).
+ */
 export function staticUserFields(): string[] {
-  const names: string[] = [];
+  const names = new Set<string>();
   for (const sdl of loadTypeDefs()) {
     for (const def of parse(sdl).definitions) {
-      if ((def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.OBJECT_TYPE_EXTENSION) && def.name.value === 'User') {
-        names.push(...(def.fields ?? []).map((f) => f.name.value));
-      }
+      const isUser = (def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.OBJECT_TYPE_EXTENSION) && def.name.value === 'User';
+      const isWhere = (def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION || def.kind === Kind.INPUT_OBJECT_TYPE_EXTENSION) && def.name.value === 'UserWhere';
+      if (isUser || isWhere) for (const f of def.fields ?? []) names.add(f.name.value);
     }
   }
-  return names;
+  return [...names];
 }
 
 const scalarResolvers: Resolvers = {

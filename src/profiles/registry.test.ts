@@ -56,7 +56,7 @@ describe('loadProfileRegistry: start-up refusals', () => {
     const dir = folder({ 'bag.graphql': profile('data', '  a: String') });
     const error = await refusal(loadProfileRegistry(options(dir)));
     expect(error.message).toContain(join(dir, 'bag.graphql'));
-    expect(error.message).toMatch(/profile name "data" clashes with the User field/);
+    expect(error.message).toMatch(/profile name "data" clashes with a User \(or UserWhere\) field/);
   });
 
   it('refuses PROFILES naming a profile that does not exist, listing those found', async () => {

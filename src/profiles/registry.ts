@@ -190,7 +190,7 @@ export async function loadProfileRegistry(options: RegistryOptions): Promise<Pro
   }
   for (const profile of installed) {
     if (options.reservedUserFields.includes(profile.name)) {
-      throw new ProfileDefinitionError(profile.file, `profile name "${profile.name}" clashes with the User field of the same name.`);
+      throw new ProfileDefinitionError(profile.file, `profile name "${profile.name}" clashes with a User (or UserWhere) field of the same name.`);
     }
   }
   checkIdentifierContradictions(installed, options.identifierMaxLength);
