@@ -340,6 +340,25 @@ describe('SQL statements per request', () => {
     const hundred = await count(100);
     expect(ten).toBe(hundred);
     expect(hundred).toBeLessThanOrEqual(1 + 3 + 1);
+    // With look-ahead the selected profiles come in the page statement itself: page + count.
+    expect(hundred).toBe(2);
+  });
+
+  it('reads one user with its selected profiles in one statement, and still creates missing rows lazily', async () => {
+    const user = await signupWith({ account: { firstName: 'Joan' }, social: { bio: 'Cryptanalyst' } });
+    server.resetQueries();
+    const res = await server.gql(`query($id: ID) { user(id: $id) { account { firstName } social { bio } email: data(key: "email") } }`, { id: user.id });
+    expect(res.body.data.user).toMatchObject({ account: { firstName: 'Joan' }, social: { bio: 'Cryptanalyst' } });
+    expect(server.queries).toHaveLength(1);
+
+    const [row] = await server.db.orm.em.fork().execute<{ id: string }[]>(
+      `insert into users (identifier, identifier_key, password) values (?, ?, '!') returning id`,
+      [uniqueIdentifier('bare'), uniqueIdentifier('bare')],
+    );
+    server.resetQueries();
+    const bare = await server.gql(`query($id: ID) { user(id: $id) { social { followRequiresConfirmation } } }`, { id: String(row!.id) });
+    expect(bare.body.data.user.social).toEqual({ followRequiresConfirmation: false });
+    expect(server.queries.filter((q) => /insert into "profile_social"/.test(q))).toHaveLength(1);
   });
 });
 

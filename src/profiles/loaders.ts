@@ -19,12 +19,21 @@ export class ProfileLoaders {
 
   /** The row of `profile` for `userId`, or null (user missing, or a profile not yet written). */
   load(profile: string, userId: string): Promise<ProfileRow | null> {
+    return this.loaderOf(profile).load(userId);
+  }
+
+  private loaderOf(profile: string): DataLoader<string, ProfileRow | null> {
     let loader = this.loaders.get(profile);
     if (!loader) {
       loader = new DataLoader((ids) => this.batch(profile, ids), { maxBatchSize: 1000 });
       this.loaders.set(profile, loader);
     }
-    return loader.load(userId);
+    return loader;
+  }
+
+  /** Seeds the loader of `profile` with a row read elsewhere (a joined select). */
+  prime(profile: string, userId: string, row: ProfileRow): void {
+    this.loaderOf(profile).prime(userId, row);
   }
 
   /** Forgets cached rows of `userId` after a write in this request. */

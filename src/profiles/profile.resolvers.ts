@@ -6,6 +6,7 @@ import type { ProfilesInput } from './profile.service.ts';
 import type { ProfileRegistry } from './registry.ts';
 import type { ProfileRow } from './store.ts';
 import type { UserOrder, UserWhere } from './user-query.ts';
+import { profilesRead } from './lookahead.ts';
 
 type Resolver = (parent: any, args: any, ctx: Context, info: GraphQLResolveInfo) => unknown;
 type ResolverMap = Record<string, Record<string, Resolver>>;
@@ -82,7 +83,10 @@ export function profileResolvers(registry: ProfileRegistry): ResolverMap {
     Query: {
       profiles: () => catalog,
       users: (_root, args: { first?: number | null; after?: string | null; where?: UserWhere | null; orderBy?: UserOrder[] | null }, ctx, info) =>
-        ctx.services.users.page(ctx.em, args, wantsTotalCount(info)),
+        ctx.services.users.page(ctx.em, args, wantsTotalCount(info), {
+          profiles: profilesRead(registry, info, ['UserConnection.edges', 'UserEdge.node']),
+          loaders: ctx.loaders,
+        }),
     },
     Mutation: mutations,
   };

@@ -20,15 +20,27 @@ function readExpression(field: ProfileField): string {
   return '??.??';
 }
 
-/** `alias.column as "field"` for every field, plus `userId`. */
-export function selectList(profile: ProfileDefinition, alias: string): { sql: string; params: string[] } {
-  const parts = ['??.user_id as "userId"'];
-  const params = [alias];
+/**
+ * `alias.column as "field"` for every field, plus `userId`; with `prefix`, output names are
+ * `<prefix>field` (to read several profiles in one row, see {@link rowOf}).
+ */
+export function selectList(profile: ProfileDefinition, alias: string, prefix = ''): { sql: string; params: string[] } {
+  const parts = ['??.user_id as ??'];
+  const params = [alias, `${prefix}userId`];
   for (const field of profile.fields) {
     parts.push(`${readExpression(field)} as ??`);
-    params.push(alias, field.column, field.name);
+    params.push(alias, field.column, `${prefix}${field.name}`);
   }
   return { sql: parts.join(', '), params };
+}
+
+/** The profile row held under `prefix` in a joined row, or undefined when the join found none. */
+export function rowOf(profile: ProfileDefinition, row: Record<string, unknown>, prefix: string): ProfileRow | undefined {
+  const userId = row[`${prefix}userId`];
+  if (userId === null || userId === undefined) return undefined;
+  const result: ProfileRow = { userId: String(userId) };
+  for (const field of profile.fields) result[field.name] = row[`${prefix}${field.name}`];
+  return result;
 }
 
 /** A JS value as a bound SQL value expression for `field` (`?`, with a cast where needed). */
