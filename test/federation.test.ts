@@ -7,7 +7,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 // externalised packages use the CommonJS one, and schemas must not cross the two.
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOOD_PASSWORD, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { signupUser, signupWithEmail as signupWithEmailOn, startTestServer, type TestServer } from './helpers/server.ts';
 
 /**
  * SPEC §5, Apollo Federation: this service as a Federation 2 subgraph (FEDERATION=true,
@@ -56,18 +56,7 @@ let ada: { token: string; id: string; identifier: string; email: string };
 let bob: { token: string; id: string; identifier: string; email: string };
 let cy: { token: string; id: string; identifier: string };
 
-async function signupWithEmail() {
-  const identifier = uniqueIdentifier('reviewer');
-  const email = `${identifier}@example.com`;
-  const res = await users.gql(
-    `mutation($identifier: String!, $password: String!, $email: EmailAddress!) {
-      signup(input: { identifier: $identifier, password: $password, profiles: { mail: { email: $email } } }) { token user { id } }
-    }`,
-    { identifier, password: GOOD_PASSWORD, email },
-  );
-  if (!res.body.data?.signup) throw new Error(res.text);
-  return { token: res.body.data.signup.token as string, id: res.body.data.signup.user.id as string, identifier, email };
-}
+const signupWithEmail = () => signupWithEmailOn(users, 'reviewer');
 
 async function viaGateway(query: string, variables: Record<string, unknown> = {}, token?: string) {
   sent.users!.splice(0);

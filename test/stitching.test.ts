@@ -8,7 +8,7 @@ import { printSchemaWithDirectives, type Executor } from '@graphql-tools/utils';
 // externalised packages use the CommonJS one, and schemas must not cross the two.
 import { parse, print, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOOD_PASSWORD, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { signupUser, signupWithEmail as signupWithEmailOn, startTestServer, type TestServer } from './helpers/server.ts';
 
 /**
  * SPEC §5, schema stitching: this service (introspection off, as in production) and a small
@@ -82,18 +82,7 @@ let ada: { token: string; id: string; identifier: string; email: string };
 let bob: { token: string; id: string; identifier: string; email: string };
 let cy: { token: string; id: string; identifier: string };
 
-async function signupWithEmail() {
-  const identifier = uniqueIdentifier('author');
-  const email = `${identifier}@example.com`;
-  const res = await users.gql(
-    `mutation($identifier: String!, $password: String!, $email: EmailAddress!) {
-      signup(input: { identifier: $identifier, password: $password, profiles: { mail: { email: $email } } }) { token user { id } }
-    }`,
-    { identifier, password: GOOD_PASSWORD, email },
-  );
-  if (!res.body.data?.signup) throw new Error(res.text);
-  return { token: res.body.data.signup.token as string, id: res.body.data.signup.user.id as string, identifier, email };
-}
+const signupWithEmail = () => signupWithEmailOn(users, 'author');
 
 async function viaGateway(source: string, variableValues: Record<string, unknown> = {}, token?: string) {
   usersLog.splice(0);

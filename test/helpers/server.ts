@@ -124,3 +124,17 @@ export async function signupUser(server: TestServer, identifier = uniqueIdentifi
   const { token, user } = res.body.data.signup as { token: string; user: { id: string; identifier: string } };
   return { token, id: user.id, identifier, password };
 }
+
+/** Signs up a fresh user with a `mail.email` address; returns its token, id, identifier and address. */
+export async function signupWithEmail(server: TestServer, prefix = 'user') {
+  const identifier = uniqueIdentifier(prefix);
+  const email = `${identifier}@example.com`;
+  const res = await server.gql(
+    `mutation($identifier: String!, $password: String!, $email: EmailAddress!) {
+      signup(input: { identifier: $identifier, password: $password, profiles: { mail: { email: $email } } }) { token user { id } }
+    }`,
+    { identifier, password: GOOD_PASSWORD, email },
+  );
+  if (!res.body.data?.signup) throw new Error(`signup failed: ${res.text}`);
+  return { token: res.body.data.signup.token as string, id: res.body.data.signup.user.id as string, identifier, email };
+}
