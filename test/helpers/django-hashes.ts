@@ -12,19 +12,10 @@
  */
 import { argon2Sync, createHash, pbkdf2Sync, randomInt, scryptSync } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import type { DjangoAlgorithm } from '../../src/modules/auth/django-hashers.ts';
 
-/** The algorithms {@link djangoHash} can write (Django's `algorithm` names). */
-export type DjangoHashAlgorithm =
-  | 'pbkdf2_sha256'
-  | 'pbkdf2_sha1'
-  | 'argon2'
-  | 'bcrypt_sha256'
-  | 'bcrypt'
-  | 'scrypt'
-  | 'sha1'
-  | 'md5'
-  | 'unsalted_sha1'
-  | 'unsalted_md5';
+/** The algorithms {@link djangoHash} can write: every format the service verifies. */
+export type DjangoHashAlgorithm = DjangoAlgorithm;
 
 /** Work factors for {@link djangoHash}; each applies to the algorithms named. */
 export interface DjangoHashOptions {
