@@ -60,7 +60,7 @@ const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().r
 for (const label of ['first import', 're-run']) {
   const started = Date.now();
   peak = process.memoryUsage().rss;
-  const report = await importDjango(runtime.db.orm.em.fork(), runtime.registry, { from: sourceUrl });
+  const report = await importDjango(runtime.db.orm.em.fork(), runtime.services.profileWriter, { from: sourceUrl });
   const seconds = (Date.now() - started) / 1000;
   console.log(
     `${label}: ${report.users.total} users (${report.users.inserted} new, ${report.users.updated} updated) in ${seconds.toFixed(1)} s ` +

@@ -18,7 +18,7 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
-import { registryFromConfig } from '../src/profiles/load.ts';
+import { registryFromConfig } from '../src/schema.ts';
 
 const users = Number(process.env.BENCH_USERS ?? 1000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,7 +40,10 @@ await em.execute(
   [tag, tag, users],
 );
 const ids = `select id from users where identifier_key like ?`;
-await em.execute(`insert into profile_account (user_id, first_name, last_name, email) select id, 'First' || id, 'Last' || id, 'a' || id || '@example.com' from users where identifier_key like ?`, [`${tag}%`]);
+await em.execute(
+  `insert into profile_account (user_id, first_name, last_name, email) select id, 'First' || id, 'Last' || id, 'a' || id || '@example.com' from users where identifier_key like ?`,
+  [`${tag}%`],
+);
 await em.execute(`insert into profile_mail (user_id, email) select id, ? || id || '@example.com' from users where identifier_key like ?`, [tag, `${tag}%`]);
 await em.execute(`insert into profile_social (user_id, bio) select id, 'Bio of ' || id from users where identifier_key like ?`, [`${tag}%`]);
 const [first] = await em.execute<{ id: string }[]>(`${ids} order by id limit 1`, [`${tag}%`]);
@@ -59,7 +62,21 @@ const autocannonCli = createRequire(import.meta.url).resolve('autocannon/autocan
 for (const [name, query] of Object.entries(scenarios)) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [autocannonCli, '--json', '-c', '10', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query }), `${address}/graphql`],
+    [
+      autocannonCli,
+      '--json',
+      '-c',
+      '10',
+      '-d',
+      String(seconds),
+      '-m',
+      'POST',
+      '-H',
+      'content-type=application/json',
+      '-b',
+      JSON.stringify({ query }),
+      `${address}/graphql`,
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const result = JSON.parse(stdout) as {

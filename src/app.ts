@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { createContext, type Context } from './context.ts';
+import { createContext } from './context.ts';
 import type { Database } from './db/orm.ts';
 import { createFormatError } from './errors.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
+import type { RequestScope } from './request.ts';
 import { buildSchema } from './schema.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -44,13 +45,7 @@ function trustedHeaderValue(headers: Record<string, string | string[] | undefine
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
  * GraphQL Playground with every asset served locally. Does not listen; the caller does.
  */
-export async function createApp(
-  config: Config,
-  db: Database,
-  registry: ProfileRegistry,
-  logger: Logger,
-  deps: AppDeps = {},
-): Promise<App> {
+export async function createApp(config: Config, db: Database, registry: ProfileRegistry, logger: Logger, deps: AppDeps = {}): Promise<App> {
   const services = createServices(config, registry, {
     clock: deps.clock ?? systemClock,
     em: db.orm.em,
@@ -60,6 +55,8 @@ export async function createApp(
   });
 
   const http = Fastify({
+    // pino's Logger and Fastify's logger type differ only in generics Fastify cannot infer here.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -93,8 +90,8 @@ export async function createApp(
 
   if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
 
-  const apollo = new ApolloServer<Context>({
-    schema: buildSchema(registry, { federation: config.http.federation }),
+  const apollo = new ApolloServer<RequestScope>({
+    schema: buildSchema(registry, services, { federation: config.http.federation }),
     introspection: config.http.introspection,
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM/SIGINT and closes the app, then the database.
@@ -104,9 +101,7 @@ export async function createApp(
       fastifyApolloDrainPlugin(http),
       // No cache hints are used; the default cache-control plugin would visit every field.
       ApolloServerPluginCacheControlDisabled(),
-      config.http.playground
-        ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS })
-        : ApolloServerPluginLandingPageDisabled(),
+      config.http.playground ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();

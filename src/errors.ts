@@ -40,6 +40,15 @@ export function appError(code: ErrorCode, message: string, extensions: Record<st
   return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
 
+/**
+ * The name of the constraint a database error violated (PostgreSQL's `constraint` field, kept
+ * by MikroORM's exceptions), or undefined. Errors are mapped by this name, never by message text.
+ */
+export function violatedConstraint(error: unknown): string | undefined {
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}
+
 /** `BAD_USER_INPUT` with per-field details in `extensions.fields`. */
 export function badInput(fields: FieldErrors, message = 'The input is invalid.'): GraphQLError {
   return appError(ErrorCode.BAD_USER_INPUT, message, { fields });

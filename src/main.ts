@@ -3,7 +3,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { createLogger } from './logger.ts';
-import { registryFromConfig } from './profiles/load.ts';
+import { registryFromConfig } from './schema.ts';
 import { ProfileDefinitionError } from './profiles/model.ts';
 
 /** Process entry: config → database (embedded unless DATABASE_URL) → app → listen; graceful shutdown. */
@@ -33,9 +33,7 @@ async function main(): Promise<void> {
   for (const line of registry.report()) logger.info({ profiles: true }, line);
   const db = await openDatabase(config, { logger, profiles: registry.profiles });
   logger.info(
-    db.embedded
-      ? { database: 'embedded', dataDir: db.embedded.dataDir }
-      : { database: 'postgresql', migrateOnStart: config.database.migrateOnStart },
+    db.embedded ? { database: 'embedded', dataDir: db.embedded.dataDir } : { database: 'postgresql', migrateOnStart: config.database.migrateOnStart },
     'database ready',
   );
   const app = await createApp(config, db, registry, logger);

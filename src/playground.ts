@@ -36,11 +36,7 @@ function normalizePrefix(prefix: string): string {
  * stylesheet is removed (the UI falls back to system fonts). Throws if any `http(s)://`
  * URL (so `endpoint` must be a path) or protocol-relative `//` src/href would remain.
  */
-export function renderSelfHostedPlayground(opts: {
-  endpoint: string;
-  assetsPrefix: string;
-  title?: string;
-}): string {
+export function renderSelfHostedPlayground(opts: { endpoint: string; assetsPrefix: string; title?: string }): string {
   const prefix = normalizePrefix(opts.assetsPrefix);
   let html = renderPlaygroundPage({
     endpoint: opts.endpoint,
@@ -76,11 +72,7 @@ export function renderSelfHostedPlayground(opts: {
  * @param opts.assetsPrefix  URL prefix of the assets on this service, e.g. `/playground/`.
  * @param opts.title         `<title>` of the page (default "GraphQL Playground").
  */
-export function playgroundLandingPagePlugin(opts: {
-  endpoint: string;
-  assetsPrefix: string;
-  title?: string;
-}): ApolloServerPlugin {
+export function playgroundLandingPagePlugin(opts: { endpoint: string; assetsPrefix: string; title?: string }): ApolloServerPlugin {
   return {
     async serverWillStart() {
       const html = renderSelfHostedPlayground(opts);
@@ -97,10 +89,7 @@ export function playgroundLandingPagePlugin(opts: {
  * Responses are `Cache-Control: public, max-age=31536000, immutable`: the page requests them
  * with `?v=<graphql-playground-react version>`, so an upgrade changes the URLs.
  */
-export async function registerPlaygroundAssets(
-  app: FastifyInstance,
-  opts: { assetsPrefix: string },
-): Promise<void> {
+export async function registerPlaygroundAssets(app: FastifyInstance, opts: { assetsPrefix: string }): Promise<void> {
   await app.register(fastifyStatic, {
     root: buildDir,
     prefix: normalizePrefix(opts.assetsPrefix),

@@ -7,16 +7,18 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { DateResolver, DateTimeResolver, EmailAddressResolver, JSONResolver, URLResolver } from 'graphql-scalars';
 import type { Resolvers } from './__generated__/resolvers-types.ts';
-import type { Context } from './context.ts';
 import { compositionResolvers } from './composition/resolvers.ts';
 import { federationTypeDefs, stitching, stitchingTypeDefs } from './composition/sdl.ts';
+import type { Config } from './config.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
-import { userResolvers } from './modules/users/user.resolvers.ts';
-import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { permissionResolvers } from './modules/permissions/permission.resolvers.ts';
-import { profileResolvers } from './profiles/profile.resolvers.ts';
-import type { ProfileRegistry } from './profiles/registry.ts';
+import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
+import { followResolvers } from './modules/social/follow.resolvers.ts';
+import { userResolvers } from './modules/users/user.resolvers.ts';
+import { loadProfileRegistry, type ProfileRegistry } from './profiles/registry.ts';
 import { profileTypeDefs } from './profiles/sdl.ts';
+import type { RequestScope } from './request.ts';
+import type { Services } from './services.ts';
 
 /** Folder of the SDL files, the source of truth of the API. */
 export const schemaDir = fileURLToPath(new URL('../schema', import.meta.url));
@@ -45,6 +47,23 @@ export function staticUserFields(): string[] {
   return [...names];
 }
 
+/**
+ * The profile registry of `config` (`PROFILES_DIR`, `PROFILES`), checked against the `User`
+ * type: the composition root hands the engine the names a profile may not take. Throws
+ * `ProfileDefinitionError` as {@link loadProfileRegistry} does.
+ */
+export function registryFromConfig(config: Config): Promise<ProfileRegistry> {
+  return loadProfileRegistry({
+    dir: config.profiles.dir,
+    installed: config.profiles.installed,
+    reservedUserFields: staticUserFields(),
+    identifierMaxLength: config.accounts.identifierMaxLength,
+  });
+}
+
+/** The services the resolvers call. */
+export type ResolverServices = Pick<Services, 'auth' | 'emailConfirmation' | 'passwordReset' | 'users' | 'follows' | 'permissions' | 'audit' | 'profiles'>;
+
 const scalarResolvers: Resolvers = {
   DateTime: DateTimeResolver,
   Date: DateResolver,
@@ -52,6 +71,21 @@ const scalarResolvers: Resolvers = {
   URL: URLResolver,
   JSON: JSONResolver,
 };
+
+/** The SDL of the API: the domain files in `schema/` and the SDL derived from the installed profiles. */
+export function schemaTypeDefs(registry: ProfileRegistry): string[] {
+  return [...loadTypeDefs(), ...profileTypeDefs(registry)];
+}
+
+/**
+ * The stitching schema {@link buildSchema} serves, without resolvers (scalars only): what
+ * `schema:print` prints, built with no database and no services.
+ */
+export function printableSchema(registry: ProfileRegistry): GraphQLSchema {
+  return stitching.stitchingDirectivesValidator(
+    makeExecutableSchema({ typeDefs: [...schemaTypeDefs(registry), ...stitchingTypeDefs()], resolvers: scalarResolvers as never }),
+  );
+}
 
 /** How {@link buildSchema} shapes the schema for a gateway. */
 export interface SchemaOptions {
@@ -70,19 +104,20 @@ export interface SchemaOptions {
  * types and resolvers become an Apollo Federation 2 subgraph whose `_sdl` still answers the
  * stitching SDL.
  */
-export function buildSchema(registry: ProfileRegistry, options: SchemaOptions = {}): GraphQLSchema {
+export function buildSchema(registry: ProfileRegistry, services: ResolverServices, options: SchemaOptions = {}): GraphQLSchema {
   const federation = options.federation ?? false;
-  const typeDefs = [...loadTypeDefs(), ...profileTypeDefs(registry)];
+  const typeDefs = schemaTypeDefs(registry);
+  // eslint-disable-next-line prefer-const -- set once the stitched schema exists; `_sdl` reads it later
   let sdl: string | undefined;
   const resolvers = [
     scalarResolvers,
-    userResolvers,
-    authResolvers,
-    followResolvers,
-    permissionResolvers,
-    profileResolvers(registry),
+    userResolvers(registry, services.users),
+    authResolvers(services),
+    followResolvers(services.follows),
+    permissionResolvers(services),
+    ...profileResolvers(registry, services.profiles),
     compositionResolvers(() => sdl!, federation),
-  ] as GraphQLResolverMap<Context>[];
+  ] as GraphQLResolverMap<RequestScope>[];
 
   // Built in both modes: it is the schema served by default, and `_sdl`'s text in federation
   // mode (the stitching `@key` cannot live in the subgraph beside federation's `@key`).

@@ -1,4 +1,4 @@
-import type { Connection, EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { BackgroundTasks } from './background.ts';
 import { EmailConfirmationService } from './modules/auth/email-confirmation.service.ts';
@@ -16,14 +16,23 @@ import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { UserService } from './modules/users/user.service.ts';
-import { ProfileService } from './profiles/profile.service.ts';
+import { CoreKeys } from './modules/profiles/core-keys.ts';
+import { ProfileService } from './modules/profiles/profile.service.ts';
+import { ProfileWriter } from './modules/profiles/profile.writer.ts';
 import { FollowService } from './modules/social/follow.service.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 
-/** The app-wide, stateless services. Per-request state lives in the Context, never here. */
+/**
+ * The app-wide, stateless services, wired once by {@link createServices}: each gets the
+ * services it uses through its constructor. Per-request state lives in the RequestScope
+ * (src/request.ts), never here.
+ */
 export interface Services {
   config: Config;
   clock: Clock;
+  registry: ProfileRegistry;
+  coreKeys: CoreKeys;
+  profileWriter: ProfileWriter;
   passwords: PasswordHasher;
   sessions: SessionService;
   users: UserService;
@@ -56,7 +65,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
   const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
   const sessions = new SessionService(config.sessions, deps.clock);
   const users = new UserService(registry, { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize });
-  const throttle = new LoginThrottle(deps.em.getConnection() as Connection, config.loginThrottle);
+  const throttle = new LoginThrottle(deps.em.getConnection(), config.loginThrottle);
   const tokens = new TokenService(deps.clock);
   const background = new BackgroundTasks(deps.logger);
   const events = new EventBus(deps.logger, deps.clock);
@@ -65,14 +74,19 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     from: config.mail.from,
     logger: deps.logger,
   });
-  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock, events);
-  const profiles = new ProfileService(registry, emailConfirmation);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profiles, emailConfirmation, tokens, events);
-  const passwordReset = new PasswordResetService(config, users, profiles, tokens, sessions, passwords, throttle, mailer, background, deps.em, events);
-  const follows = new FollowService(profiles, config.followRequiresConfirmation, events);
+  const coreKeys = new CoreKeys(registry);
+  const profileWriter = new ProfileWriter(registry, coreKeys);
+  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock, events, profileWriter);
+  const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation);
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events);
+  const passwordReset = new PasswordResetService(config, users, coreKeys, tokens, sessions, passwords, throttle, mailer, background, deps.em, events);
+  const follows = new FollowService(coreKeys, config.followRequiresConfirmation, events);
   return {
     config,
     clock: deps.clock,
+    registry,
+    coreKeys,
+    profileWriter,
     passwords,
     sessions,
     users,
@@ -84,9 +98,9 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     background,
     emailConfirmation,
     passwordReset,
-    permissions: new PermissionService(registry),
+    permissions: new PermissionService(users, profileWriter, events),
     events,
     audit: new AuditService(pageSize),
-    trustedHeader: new TrustedHeaderAuth(config.trustedHeader, config.accounts.identifierMaxLength, users, profiles, events, deps.logger),
+    trustedHeader: new TrustedHeaderAuth(config.trustedHeader, config.accounts.identifierMaxLength, users, profileWriter, coreKeys, events, deps.logger),
   };
 }

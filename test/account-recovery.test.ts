@@ -137,9 +137,7 @@ describe('password reset', () => {
   it('lets exactly one of 16 concurrent uses of a token succeed', async () => {
     const user = await signupWithEmail(t.server);
     const token = await requestReset(user);
-    const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => t.server.gql(RESET, { t: token, p: `concurrent passphrase number ${i}` })),
-    );
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => t.server.gql(RESET, { t: token, p: `concurrent passphrase number ${i}` })));
     for (const r of results) expect(r.status).toBe(200);
     expect(results.filter((r) => r.body.data?.resetPassword === true)).toHaveLength(1);
     for (const r of results.filter((r) => r.body.errors)) expect(r.body.errors[0].extensions.code).toBe('INVALID_TOKEN');
@@ -156,7 +154,11 @@ describe('password reset', () => {
     expect((await t.server.gql(RESET, { t: older, p: 'superseded passphrase 12' })).body.errors[0].extensions.code).toBe('INVALID_TOKEN');
 
     const session = (await t.server.gql(LOGIN, { identifier: user.identifier, password: GOOD_PASSWORD })).body.data.login.token;
-    await t.server.gql('mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: GOOD_PASSWORD, n: 'changed in between 13' }, session);
+    await t.server.gql(
+      'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+      { c: GOOD_PASSWORD, n: 'changed in between 13' },
+      session,
+    );
     expect((await t.server.gql(RESET, { t: newer, p: 'after a change passphrase 14' })).body.errors[0].extensions.code).toBe('INVALID_TOKEN');
   });
 

@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptCredentials, type CredentialChecks, type Prompter } from '../src/cli/createsuperuser.ts';
 import { sampleQuery } from '../src/cli/seed-demo.ts';
-import { registryFromConfig } from '../src/profiles/load.ts';
+import { registryFromConfig } from '../src/schema.ts';
 import { freshDatabase, type FreshDatabase } from './helpers/fresh-database.ts';
 import { LOGIN, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
 
@@ -252,14 +252,17 @@ describe('seed:demo', () => {
       const count = async (sql: string) => Number((await em.execute<{ n: string }[]>(sql))[0]!.n);
       expect(await count('select count(*) as n from users')).toBeGreaterThanOrEqual(31);
       expect(await count('select count(*) as n from follows')).toBeGreaterThan(0);
-      for (const table of ['profile_account', 'profile_mail', 'profile_social']) expect(await count(`select count(*) as n from ${table}`)).toBeGreaterThanOrEqual(35);
+      for (const table of ['profile_account', 'profile_mail', 'profile_social'])
+        expect(await count(`select count(*) as n from ${table}`)).toBeGreaterThanOrEqual(35);
       expect(await count("select count(*) as n from profile_mail where email like '%@example.%' and email_confirmed_at is not null")).toBeGreaterThan(0);
       // Pending follows only towards users who require confirmation.
       expect(
         await count(`select count(*) as n from follows f join profile_social s on s.user_id = f.followee_id
                       where f.status = 'PENDING' and not s.follow_requires_confirmation`),
       ).toBe(0);
-      expect(await count(`select count(*) as n from user_groups ug join groups g on g.id = ug.group_id where g.name in ('editors', 'moderators')`)).toBeGreaterThan(0);
+      expect(
+        await count(`select count(*) as n from user_groups ug join groups g on g.id = ug.group_id where g.name in ('editors', 'moderators')`),
+      ).toBeGreaterThan(0);
 
       const { token } = await login(s, sample!, password!);
       const res = await s.gql(sampleQuery(await registryFromConfig(s.config)), {}, token);

@@ -12,12 +12,10 @@ afterAll(async () => {
 it('masks a database error as INTERNAL_SERVER_ERROR with no SQL, constraint name or stack', async () => {
   const user = await signupUser(server);
   // A real failing statement through the request's own EntityManager fork.
-  const spy = vi
-    .spyOn(server.app.services.users, 'findById')
-    .mockImplementation(async (em) => {
-      await em.execute('insert into users (id, identifier, identifier_key, password) values (?, ?, ?, ?)', [user.id, 'x', 'x', 'x']);
-      return null;
-    });
+  const spy = vi.spyOn(server.app.services.users, 'findById').mockImplementation(async (em) => {
+    await em.execute('insert into users (id, identifier, identifier_key, password) values (?, ?, ?, ?)', [user.id, 'x', 'x', 'x']);
+    return null;
+  });
   try {
     const res = await server.gql('query($id: ID) { user(id: $id) { id } }', { id: user.id });
     expect(res.status).toBe(200);

@@ -28,9 +28,18 @@ interface ReviewRow {
 
 const reviewsTypeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-  type Review { id: ID! body: String! author: User! }
-  type User @key(fields: "id") { id: ID! reviews: [Review!]! }
-  type Query { reviews: [Review!]! }
+  type Review {
+    id: ID!
+    body: String!
+    author: User!
+  }
+  type User @key(fields: "id") {
+    id: ID!
+    reviews: [Review!]!
+  }
+  type Query {
+    reviews: [Review!]!
+  }
 `);
 
 function reviewsSubgraph(rows: ReviewRow[]) {
@@ -103,7 +112,7 @@ beforeAll(async () => {
           url,
           fetcher: (async (input: string, init: { body?: string }) => {
             sent[name]?.push(JSON.parse(init.body ?? '{}').query);
-            return fetch(input, init as RequestInit);
+            return fetch(input, init);
           }) as never,
           willSendRequest({ request, context }) {
             if (context.authorization) request.http?.headers.set('authorization', context.authorization);
@@ -133,10 +142,9 @@ describe('the subgraph', () => {
 
   it('resolves _entities in order, null for unknown ids, in one statement', async () => {
     users.resetQueries();
-    const res = await users.gql(
-      'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id identifier } } }',
-      { r: [bob.id, '999999999999', ada.id].map((id) => ({ __typename: 'User', id })) },
-    );
+    const res = await users.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id identifier } } }', {
+      r: [bob.id, '999999999999', ada.id].map((id) => ({ __typename: 'User', id })),
+    });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data._entities).toEqual([{ id: bob.id, identifier: bob.identifier }, null, { id: ada.id, identifier: ada.identifier }]);
     expect(userReads()).toHaveLength(1);

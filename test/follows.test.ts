@@ -100,8 +100,12 @@ describe('follows over HTTP', () => {
       fans.push(fan.id);
     }
     const page = async (after?: string) =>
-      (await server.gql(`query($id: ID, $after: String) { user(id: $id) { followers(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`, { id: star.id, after }))
-        .body.data.user.followers;
+      (
+        await server.gql(
+          `query($id: ID, $after: String) { user(id: $id) { followers(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }`,
+          { id: star.id, after },
+        )
+      ).body.data.user.followers;
     const p1 = await page();
     const p2 = await page(p1.pageInfo.endCursor);
     const p3 = await page(p2.pageInfo.endCursor);
@@ -115,7 +119,9 @@ describe('follows under concurrency', () => {
     const [a, b] = await Promise.all([signupUser(server), signupUser(server)]);
     const follows = await Promise.all(Array.from({ length: 16 }, () => server.gql(FOLLOW, { id: b.id }, a.token)));
     for (const r of follows) expect([r.status, r.body.data?.follow]).toEqual([200, 'CONFIRMED']);
-    const [row] = await server.db.orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from follows where follower_id = ? and followee_id = ?', [a.id, b.id]);
+    const [row] = await server.db.orm.em
+      .fork()
+      .execute<{ n: number }[]>('select count(*)::int as n from follows where follower_id = ? and followee_id = ?', [a.id, b.id]);
     expect(row!.n).toBe(1);
 
     const c = await signupUser(server);
@@ -158,14 +164,18 @@ describe('follow fields per page', () => {
   it('cost the same number of SQL statements for 5 and for 50 users', async () => {
     const prefix = uniqueIdentifier('fpage');
     const viewer = await signupUser(server);
-    await server.db.orm.em.fork().execute(
-      `insert into users (identifier, identifier_key, password) select ? || '-' || lpad(g::text, 2, '0'), ? || '-' || lpad(g::text, 2, '0'), '!' from generate_series(1, 50) g`,
-      [prefix, prefix.toLowerCase()],
-    );
-    await server.db.orm.em.fork().execute(
-      `insert into follows (follower_id, followee_id, status, confirmed_at) select ?, id, 'CONFIRMED', now() from users where identifier_key like ?`,
-      [viewer.id, `${prefix.toLowerCase()}-%`],
-    );
+    await server.db.orm.em
+      .fork()
+      .execute(
+        `insert into users (identifier, identifier_key, password) select ? || '-' || lpad(g::text, 2, '0'), ? || '-' || lpad(g::text, 2, '0'), '!' from generate_series(1, 50) g`,
+        [prefix, prefix.toLowerCase()],
+      );
+    await server.db.orm.em
+      .fork()
+      .execute(`insert into follows (follower_id, followee_id, status, confirmed_at) select ?, id, 'CONFIRMED', now() from users where identifier_key like ?`, [
+        viewer.id,
+        `${prefix.toLowerCase()}-%`,
+      ]);
     const count = async (first: number) => {
       server.resetQueries();
       const res = await server.gql(

@@ -16,8 +16,7 @@ const notes: AuditFail[] = [];
 afterAll(async () => {
   if (notes.length) {
     console.warn(
-      `graphql-http audits with warnings or notices (${notes.length}):\n` +
-        notes.map((n) => `  [${n.status}] ${n.id} ${n.name}\n      ${n.reason}`).join('\n'),
+      `graphql-http audits with warnings or notices (${notes.length}):\n` + notes.map((n) => `  [${n.status}] ${n.id} ${n.name}\n      ${n.reason}`).join('\n'),
     );
   }
   await server?.close();

@@ -29,7 +29,18 @@ create table auth_user_user_permissions (id bigserial primary key,
   permission_id integer not null references auth_permission (id) deferrable initially deferred, unique (user_id, permission_id));
 `;
 
-const FORMATS: DjangoHashAlgorithm[] = ['pbkdf2_sha256', 'pbkdf2_sha1', 'argon2', 'bcrypt_sha256', 'bcrypt', 'scrypt', 'sha1', 'md5', 'unsalted_sha1', 'unsalted_md5'];
+const FORMATS: DjangoHashAlgorithm[] = [
+  'pbkdf2_sha256',
+  'pbkdf2_sha1',
+  'argon2',
+  'bcrypt_sha256',
+  'bcrypt',
+  'scrypt',
+  'sha1',
+  'md5',
+  'unsalted_sha1',
+  'unsalted_md5',
+];
 const password = (name: string) => `django secret for ${name}`;
 
 interface DjangoRow {
@@ -125,7 +136,7 @@ describe('the Django importer', () => {
 
   it('is re-runnable: a second run inserts nothing and updates what changed', async () => {
     await onSource(`update auth_user set first_name = 'Renamed' where id = 2002`);
-    const report = await importDjango(server.db.orm.em.fork(), server.app.services.profiles.registry, { from: source.url, batchSize: 5 });
+    const report = await importDjango(server.db.orm.em.fork(), server.app.services.profileWriter, { from: source.url, batchSize: 5 });
     expect(report.users).toEqual({ total: 18, inserted: 0, updated: 17, skipped: 1 });
     const [counts] = await server.db.orm.em.fork().execute<{ users: number; groups: number; perms: number }[]>(
       `select (select count(*) from users)::int as users, (select count(*) from groups)::int as groups,

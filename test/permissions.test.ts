@@ -27,7 +27,11 @@ describe('groups and permissions', () => {
     const admin = await superuser();
     const tag = uniqueIdentifier('g').replace(/-/g, '_');
     const perm = `blog.publish_${tag}`;
-    const created = await server.gql('mutation($k: String!) { createPermission(key: $k, name: "Can publish") { key appLabel codename } }', { k: perm }, admin.token);
+    const created = await server.gql(
+      'mutation($k: String!) { createPermission(key: $k, name: "Can publish") { key appLabel codename } }',
+      { k: perm },
+      admin.token,
+    );
     expect(created.body.data.createPermission).toEqual({ key: perm, appLabel: 'blog', codename: `publish_${tag}` });
     const group = await server.gql(
       'mutation($n: String!, $p: [String!]) { createGroup(name: $n, permissions: $p) { id name permissions { key } } }',
@@ -37,9 +41,17 @@ describe('groups and permissions', () => {
     expect(group.body.data.createGroup.permissions).toEqual([{ key: perm }]);
 
     const [member, direct, inactive, plain] = await Promise.all([signupUser(server), signupUser(server), signupUser(server), signupUser(server)]);
-    await server.gql('mutation($u: ID!, $g: [ID!]!) { setUserGroups(userId: $u, groupIds: $g) { id } }', { u: member.id, g: [group.body.data.createGroup.id] }, admin.token);
+    await server.gql(
+      'mutation($u: ID!, $g: [ID!]!) { setUserGroups(userId: $u, groupIds: $g) { id } }',
+      { u: member.id, g: [group.body.data.createGroup.id] },
+      admin.token,
+    );
     await server.gql('mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }', { u: direct.id, p: [perm] }, admin.token);
-    await server.gql('mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }', { u: inactive.id, p: [perm] }, admin.token);
+    await server.gql(
+      'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
+      { u: inactive.id, p: [perm] },
+      admin.token,
+    );
     await server.gql('mutation($u: ID!) { setUserFlags(userId: $u, flags: { isActive: false }) { id } }', { u: inactive.id }, admin.token);
 
     const check = async (user: { id: string }) => (await server.gql(PERMS, { id: user.id, perm }, admin.token)).body.data.user;
@@ -69,15 +81,27 @@ describe('groups and permissions', () => {
     expect(denied.body.errors[0].extensions).toEqual({ code: 'FORBIDDEN', permission: 'auth.add_group' });
 
     const admin = await superuser();
-    await server.gql('mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }', { u: staff.id, p: ['auth.change_user'] }, admin.token);
-    const ok = await server.gql('mutation($u: ID!) { setUserFlags(userId: $u, flags: { isStaff: true }) { account { isStaff } } }', { u: target.id }, staff.token);
+    await server.gql(
+      'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
+      { u: staff.id, p: ['auth.change_user'] },
+      admin.token,
+    );
+    const ok = await server.gql(
+      'mutation($u: ID!) { setUserFlags(userId: $u, flags: { isStaff: true }) { account { isStaff } } }',
+      { u: target.id },
+      staff.token,
+    );
     expect(ok.body.data.setUserFlags.account.isStaff).toBe(true);
     const escalate = await server.gql('mutation($u: ID!) { setUserFlags(userId: $u, flags: { isSuperuser: true }) { id } }', { u: staff.id }, staff.token);
     expect(escalate.body.errors[0].extensions.code).toBe('FORBIDDEN');
     const viaBag = await server.gql('mutation { setData(key: "isSuperuser", value: true) { id } }', {}, staff.token);
     expect(viaBag.body.errors[0].extensions.code).toBe('FORBIDDEN');
 
-    const unknown = await server.gql('mutation($u: ID!) { setUserPermissions(userId: $u, permissions: ["no.such_perm"]) { id } }', { u: target.id }, admin.token);
+    const unknown = await server.gql(
+      'mutation($u: ID!) { setUserPermissions(userId: $u, permissions: ["no.such_perm"]) { id } }',
+      { u: target.id },
+      admin.token,
+    );
     expect(unknown.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -15,8 +15,14 @@ import type { TestServer } from './helpers/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -100,9 +106,7 @@ describe('GraphQL Playground (browser)', () => {
 
       // Run it, then read the response pane (the editor right after the execute button).
       const execute = page.locator('[title="Execute Query (Ctrl-Enter)"]');
-      const graphqlResponse = page.waitForResponse(
-        (r) => r.request().method() === 'POST' && (r.request().postData() ?? '').includes('identifier'),
-      );
+      const graphqlResponse = page.waitForResponse((r) => r.request().method() === 'POST' && (r.request().postData() ?? '').includes('identifier'));
       await execute.click();
       const sent = await graphqlResponse;
       expect((await sent.request().allHeaders())['authorization']).toBe(`Bearer ${token}`);

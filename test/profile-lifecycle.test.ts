@@ -13,39 +13,61 @@ import { GOOD_PASSWORD, signupUser, startTestServer, type TestServer } from './h
  */
 
 const PET_SDL = /* GraphQL */ `
-"The user's pet."
-type PetProfile @profile(name: "pet", precedence: 40) {
-  "What the pet answers to."
-  petName: String @length(max: 60)
-  "What kind of animal it is."
-  species: Species! @default(value: "CAT")
-  "Also defined by the social profile (precedence 30), which data(key: bio) reads."
-  bio: String
-}
+  "The user's pet."
+  type PetProfile @profile(name: "pet", precedence: 40) {
+    "What the pet answers to."
+    petName: String @length(max: 60)
+    "What kind of animal it is."
+    species: Species! @default(value: "CAT")
+    "Also defined by the social profile (precedence 30), which data(key: bio) reads."
+    bio: String
+  }
 
-"Kinds of pets."
-enum Species {
-  CAT
-  DOG
-  PARROT
-}
+  "Kinds of pets."
+  enum Species {
+    CAT
+    DOG
+    PARROT
+  }
 `;
 
 const SIGNUP_WITH_PROFILES = /* GraphQL */ `
   mutation ($identifier: String!, $password: String!, $profiles: ProfilesInput) {
-    signup(input: { identifier: $identifier, password: $password, profiles: $profiles }) { token user { id identifier } }
+    signup(input: { identifier: $identifier, password: $password, profiles: $profiles }) {
+      token
+      user {
+        id
+        identifier
+      }
+    }
   }
 `;
 
 const USERS = /* GraphQL */ `
   query ($where: UserWhere, $orderBy: [UserOrder!]) {
-    users(first: 50, where: $where, orderBy: $orderBy) { totalCount edges { node { identifier } } }
+    users(first: 50, where: $where, orderBy: $orderBy) {
+      totalCount
+      edges {
+        node {
+          identifier
+        }
+      }
+    }
   }
 `;
 
 const OLD_USERS_PETS = /* GraphQL */ `
   query ($prefix: String!) {
-    users(first: 50, where: { identifier: { startsWith: $prefix } }) { edges { node { identifier pet { species } } } }
+    users(first: 50, where: { identifier: { startsWith: $prefix } }) {
+      edges {
+        node {
+          identifier
+          pet {
+            species
+          }
+        }
+      }
+    }
   }
 `;
 
@@ -203,11 +225,17 @@ describe('adding a profile with one SDL file and a generated migration', () => {
     expect(first.body.errors).toBeUndefined();
     const species = first.body.data.users.edges.map((e: { node: { pet: { species: string } } }) => e.node.pet.species);
     expect(species).toEqual(Array(12).fill('CAT'));
-    expect(server!.queries.filter((q) => PET_INSERT.test(q)), server!.queries.join('\n')).toHaveLength(1);
+    expect(
+      server!.queries.filter((q) => PET_INSERT.test(q)),
+      server!.queries.join('\n'),
+    ).toHaveLength(1);
 
     server!.resetQueries();
     const second = await server!.gql(OLD_USERS_PETS, { prefix: oldPrefix });
     expect(second.body).toEqual(first.body);
-    expect(server!.queries.filter((q) => PET_INSERT.test(q)), server!.queries.join('\n')).toHaveLength(0);
+    expect(
+      server!.queries.filter((q) => PET_INSERT.test(q)),
+      server!.queries.join('\n'),
+    ).toHaveLength(0);
   });
 });

@@ -40,10 +40,12 @@ describe('signup with profiles', () => {
       account: { firstName: 'Ada', lastName: 'Lovelace', isActive: true, isStaff: false },
       social: { followRequiresConfirmation: false, bio: null },
     });
-    const [row] = await server.db.orm.em.fork().execute(
-      `select (select count(*) from profile_mail where user_id = ?)::int + (select count(*) from profile_account where user_id = ?)::int + (select count(*) from profile_social where user_id = ?)::int as n`,
-      [user.id, user.id, user.id],
-    );
+    const [row] = await server.db.orm.em
+      .fork()
+      .execute(
+        `select (select count(*) from profile_mail where user_id = ?)::int + (select count(*) from profile_account where user_id = ?)::int + (select count(*) from profile_social where user_id = ?)::int as n`,
+        [user.id, user.id, user.id],
+      );
     expect(row!.n).toBe(3);
   });
 
@@ -72,10 +74,10 @@ describe('signup with profiles', () => {
 
   it('is all-or-nothing: a failing profile insert leaves no user and no profile rows', async () => {
     const identifier = uniqueIdentifier('atomic');
-    const profiles = server.app.services.profiles;
+    const profiles = server.app.services.profileWriter;
     const original = profiles.createForSignup.bind(profiles);
-    const spy = vi.spyOn(profiles, 'createForSignup').mockImplementation(async (tx, userId, input) => {
-      await original(tx, userId, input);
+    const spy = vi.spyOn(profiles, 'createForSignup').mockImplementation(async (tx, userId, input, now) => {
+      await original(tx, userId, input, now);
       // A second row for the same user: the primary key refuses it inside the transaction.
       await tx.execute('insert into profile_social (user_id) values (?)', [userId]);
     });
@@ -155,11 +157,7 @@ describe('the data bag', () => {
       ),
     );
     for (const r of results) expect(r.body.errors).toBeUndefined();
-    const read = await server.gql(
-      `{ me { ${values.map(([k], i) => `v${i}: data(key: "${k}")`).join(' ')} } }`,
-      {},
-      user.token,
-    );
+    const read = await server.gql(`{ me { ${values.map(([k], i) => `v${i}: data(key: "${k}")`).join(' ')} } }`, {}, user.token);
     expect(Object.values(read.body.data.me)).toEqual(values.map(([, v]) => v));
   });
 
@@ -186,7 +184,14 @@ describe('private fields', () => {
 
     expect(await as(owner.token)).toMatchObject({ mail: { email: address }, data: address });
     expect(await as(staff.token)).toMatchObject({ mail: { email: address }, data: address });
-    const hidden = { mail: { email: null }, data: null, all: [{ profile: 'mail', value: null }, { profile: 'account', value: null }] };
+    const hidden = {
+      mail: { email: null },
+      data: null,
+      all: [
+        { profile: 'mail', value: null },
+        { profile: 'account', value: null },
+      ],
+    };
     expect(await as(stranger.token)).toEqual(hidden);
     expect(await as(undefined)).toEqual(hidden);
   });
@@ -263,7 +268,9 @@ describe('the users connection', () => {
       ids[name] = u.id;
     }
     const list = async (args: string) => {
-      const res = await server.gql(`{ users(${args}) { totalCount edges { cursor node { id account { firstName } } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`);
+      const res = await server.gql(
+        `{ users(${args}) { totalCount edges { cursor node { id account { firstName } } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`,
+      );
       if (res.body.errors) throw new Error(res.text);
       return res.body.data.users;
     };
@@ -293,7 +300,9 @@ describe('the users connection', () => {
 
   it('matches the identifier case-insensitively with eq and refuses bad input clearly', async () => {
     const user = await signupUser(server, uniqueIdentifier('CaseTest'));
-    const res = await server.gql(`query($i: String) { users(where: { identifier: { eq: $i } }) { edges { node { id } } } }`, { i: user.identifier.toUpperCase() });
+    const res = await server.gql(`query($i: String) { users(where: { identifier: { eq: $i } }) { edges { node { id } } } }`, {
+      i: user.identifier.toUpperCase(),
+    });
     expect(res.body.data.users.edges).toEqual([{ node: { id: user.id } }]);
     const badCursor = await server.gql(`{ users(after: "garbage") { totalCount } }`);
     expect(badCursor.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
@@ -351,10 +360,12 @@ describe('SQL statements per request', () => {
     expect(res.body.data.user).toMatchObject({ account: { firstName: 'Joan' }, social: { bio: 'Cryptanalyst' } });
     expect(server.queries).toHaveLength(1);
 
-    const [row] = await server.db.orm.em.fork().execute<{ id: string }[]>(
-      `insert into users (identifier, identifier_key, password) values (?, ?, '!') returning id`,
-      [uniqueIdentifier('bare'), uniqueIdentifier('bare')],
-    );
+    const [row] = await server.db.orm.em
+      .fork()
+      .execute<{ id: string }[]>(`insert into users (identifier, identifier_key, password) values (?, ?, '!') returning id`, [
+        uniqueIdentifier('bare'),
+        uniqueIdentifier('bare'),
+      ]);
     server.resetQueries();
     const bare = await server.gql(`query($id: ID) { user(id: $id) { social { followRequiresConfirmation } } }`, { id: String(row!.id) });
     expect(bare.body.data.user.social).toEqual({ followRequiresConfirmation: false });
@@ -369,9 +380,19 @@ describe('the profiles query', () => {
       overlaps { key qualifiedKeys resolvedBy }
     } }`);
     const { installed, overlaps } = res.body.data.profiles;
-    expect(installed.map((p: any) => [p.name, p.order, p.precedence])).toEqual([['mail', 1, 10], ['account', 2, 20], ['social', 3, 30]]);
+    expect(installed.map((p: any) => [p.name, p.order, p.precedence])).toEqual([
+      ['mail', 1, 10],
+      ['account', 2, 20],
+      ['social', 3, 30],
+    ]);
     expect(installed[1].fields.find((f: any) => f.name === 'isActive')).toEqual({
-      name: 'isActive', key: 'account.isActive', type: 'Boolean!', default: true, private: false, readonly: true, unique: false,
+      name: 'isActive',
+      key: 'account.isActive',
+      type: 'Boolean!',
+      default: true,
+      private: false,
+      readonly: true,
+      unique: false,
     });
     expect(overlaps).toEqual([{ key: 'email', qualifiedKeys: ['mail.email', 'account.email'], resolvedBy: 'mail' }]);
   });

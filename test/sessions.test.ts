@@ -16,10 +16,7 @@ class ManualClock implements Clock {
 const clock = new ManualClock();
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer(
-    { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '1800' },
-    { clock },
-  );
+  server = await startTestServer({ SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '1800' }, { clock });
 });
 afterAll(async () => {
   await server?.close();
@@ -47,7 +44,9 @@ it('ends an active session at the absolute timeout', async () => {
 
 it('stores only the SHA-256 of tokens', async () => {
   const user = await signupUser(server);
-  const rows = await server.db.orm.em.fork().execute<{ token_hash: Buffer }[]>('select token_hash from sessions s join users u on u.id = s.user_id where u.id = ?', [user.id]);
+  const rows = await server.db.orm.em
+    .fork()
+    .execute<{ token_hash: Buffer }[]>('select token_hash from sessions s join users u on u.id = s.user_id where u.id = ?', [user.id]);
   expect(rows).toHaveLength(1);
   const { createHash } = await import('node:crypto');
   expect(Buffer.from(rows[0]!.token_hash).equals(createHash('sha256').update(user.token).digest())).toBe(true);

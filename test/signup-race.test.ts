@@ -24,9 +24,6 @@ it('lets exactly one of 16 concurrent signups of one identifier in case and norm
   expect(losers).toHaveLength(15);
   for (const loser of losers) expect(loser.body.errors![0].extensions.code).toBe('IDENTIFIER_TAKEN');
 
-  const [row] = await server.db.orm.em.fork().execute(
-    'select count(*)::int as n from users where identifier_key = ?',
-    [`jos\u00e9-${tag}`],
-  );
+  const [row] = await server.db.orm.em.fork().execute('select count(*)::int as n from users where identifier_key = ?', [`jos\u00e9-${tag}`]);
   expect(row!.n).toBe(1);
 });

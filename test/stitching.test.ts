@@ -26,8 +26,15 @@ const { allStitchingDirectivesTypeDefs, stitchingDirectivesTransformer } = stitc
 function postsSchema(posts: { id: string; title: string; authorId: string }[]): GraphQLSchema {
   const typeDefs = /* GraphQL */ `
     ${allStitchingDirectivesTypeDefs}
-    type Post { id: ID! title: String! author: User! }
-    type User @key(selectionSet: "{ id }") { id: ID! posts: [Post!]! }
+    type Post {
+      id: ID!
+      title: String!
+      author: User!
+    }
+    type User @key(selectionSet: "{ id }") {
+      id: ID!
+      posts: [Post!]!
+    }
     type Query {
       posts: [Post!]!
       _sdl: String!

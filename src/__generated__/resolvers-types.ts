@@ -2,7 +2,9 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserEntity } from '../modules/users/user.entity.ts';
 import type { GroupRow, PermissionRow } from '../modules/permissions/permission.loaders.ts';
-import type { Context } from '../context.ts';
+import type { UserPage } from '../modules/users/user.types.ts';
+import type { FollowPage } from '../modules/social/follow.types.ts';
+import type { RequestScope } from '../request.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -772,7 +774,7 @@ export type ResolversTypes = ResolversObject<{
   EmailAddress: ResolverTypeWrapper<Scalars['EmailAddress']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
-  FollowConnection: ResolverTypeWrapper<Omit<FollowConnection, 'edges'> & { edges: Array<ResolversTypes['FollowEdge']> }>;
+  FollowConnection: ResolverTypeWrapper<FollowPage>;
   FollowEdge: ResolverTypeWrapper<Omit<FollowEdge, 'node'> & { node: ResolversTypes['User'] }>;
   FollowRequest: ResolverTypeWrapper<Omit<FollowRequest, 'follower'> & { follower: ResolversTypes['User'] }>;
   FollowStatus: FollowStatus;
@@ -797,7 +799,7 @@ export type ResolversTypes = ResolversObject<{
   StringFilter: StringFilter;
   URL: ResolverTypeWrapper<Scalars['URL']['output']>;
   User: ResolverTypeWrapper<UserEntity>;
-  UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
+  UserConnection: ResolverTypeWrapper<UserPage>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserFlagsInput: UserFlagsInput;
   UserOrder: UserOrder;
@@ -821,7 +823,7 @@ export type ResolversParentTypes = ResolversObject<{
   EmailAddress: Scalars['EmailAddress']['output'];
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
-  FollowConnection: Omit<FollowConnection, 'edges'> & { edges: Array<ResolversParentTypes['FollowEdge']> };
+  FollowConnection: FollowPage;
   FollowEdge: Omit<FollowEdge, 'node'> & { node: ResolversParentTypes['User'] };
   FollowRequest: Omit<FollowRequest, 'follower'> & { follower: ResolversParentTypes['User'] };
   Group: GroupRow;
@@ -843,7 +845,7 @@ export type ResolversParentTypes = ResolversObject<{
   StringFilter: StringFilter;
   URL: Scalars['URL']['output'];
   User: UserEntity;
-  UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
+  UserConnection: UserPage;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   UserFlagsInput: UserFlagsInput;
   UserOrder: UserOrder;
@@ -854,7 +856,7 @@ export type DefaultDirectiveArgs = {
   value: Scalars['JSON']['input'];
 };
 
-export type DefaultDirectiveResolver<Result, Parent, ContextType = Context, Args = DefaultDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type DefaultDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = DefaultDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type IdentifierDirectiveArgs = {
   format?: Maybe<IdentifierFormat>;
@@ -864,17 +866,17 @@ export type IdentifierDirectiveArgs = {
   pattern?: Maybe<Scalars['String']['input']>;
 };
 
-export type IdentifierDirectiveResolver<Result, Parent, ContextType = Context, Args = IdentifierDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type IdentifierDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = IdentifierDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type LengthDirectiveArgs = {
   max: Scalars['Int']['input'];
 };
 
-export type LengthDirectiveResolver<Result, Parent, ContextType = Context, Args = LengthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type LengthDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = LengthDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type PrivateDirectiveArgs = { };
 
-export type PrivateDirectiveResolver<Result, Parent, ContextType = Context, Args = PrivateDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type PrivateDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = PrivateDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ProfileDirectiveArgs = {
   autoCreate?: Maybe<Scalars['Boolean']['input']>;
@@ -882,17 +884,17 @@ export type ProfileDirectiveArgs = {
   precedence?: Maybe<Scalars['Int']['input']>;
 };
 
-export type ProfileDirectiveResolver<Result, Parent, ContextType = Context, Args = ProfileDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type ProfileDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = ProfileDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ReadonlyDirectiveArgs = { };
 
-export type ReadonlyDirectiveResolver<Result, Parent, ContextType = Context, Args = ReadonlyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type ReadonlyDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = ReadonlyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type UniqueDirectiveArgs = { };
 
-export type UniqueDirectiveResolver<Result, Parent, ContextType = Context, Args = UniqueDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+export type UniqueDirectiveResolver<Result, Parent, ContextType = RequestScope, Args = UniqueDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
-export type AuditEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
+export type AuditEventResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
   actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   clientAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -902,23 +904,23 @@ export type AuditEventResolvers<ContextType = Context, ParentType extends Resolv
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type AuditEventConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = ResolversObject<{
+export type AuditEventConnectionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['AuditEventEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
-export type AuditEventEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = ResolversObject<{
+export type AuditEventEdgeResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['AuditEvent'], ParentType, ContextType>;
 }>;
 
-export type AuthPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+export type AuthPayloadResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
-export type DataValueResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DataValue'] = ResolversParentTypes['DataValue']> = ResolversObject<{
+export type DataValueResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['DataValue'] = ResolversParentTypes['DataValue']> = ResolversObject<{
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   profile?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
@@ -936,23 +938,23 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
   name: 'EmailAddress';
 }
 
-export type FollowConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowConnection'] = ResolversParentTypes['FollowConnection']> = ResolversObject<{
+export type FollowConnectionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['FollowConnection'] = ResolversParentTypes['FollowConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['FollowEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
-export type FollowEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowEdge'] = ResolversParentTypes['FollowEdge']> = ResolversObject<{
+export type FollowEdgeResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['FollowEdge'] = ResolversParentTypes['FollowEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
-export type FollowRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FollowRequest'] = ResolversParentTypes['FollowRequest']> = ResolversObject<{
+export type FollowRequestResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['FollowRequest'] = ResolversParentTypes['FollowRequest']> = ResolversObject<{
   follower?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
-export type GroupResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Group'] = ResolversParentTypes['Group']> = ResolversObject<{
+export type GroupResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Group'] = ResolversParentTypes['Group']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   permissions?: Resolver<Array<ResolversTypes['Permission']>, ParentType, ContextType>;
@@ -962,7 +964,7 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
-export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+export type MutationResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   confirmEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmEmailArgs, 'token'>>;
   confirmFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmFollowArgs, 'followerId'>>;
@@ -987,14 +989,14 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   unfollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnfollowArgs, 'userId'>>;
 }>;
 
-export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+export type PageInfoResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
-export type PermissionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Permission'] = ResolversParentTypes['Permission']> = ResolversObject<{
+export type PermissionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Permission'] = ResolversParentTypes['Permission']> = ResolversObject<{
   appLabel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   codename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1002,12 +1004,12 @@ export type PermissionResolvers<ContextType = Context, ParentType extends Resolv
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type ProfileCatalogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileCatalog'] = ResolversParentTypes['ProfileCatalog']> = ResolversObject<{
+export type ProfileCatalogResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['ProfileCatalog'] = ResolversParentTypes['ProfileCatalog']> = ResolversObject<{
   installed?: Resolver<Array<ResolversTypes['ProfileInfo']>, ParentType, ContextType>;
   overlaps?: Resolver<Array<ResolversTypes['ProfileKeyOverlap']>, ParentType, ContextType>;
 }>;
 
-export type ProfileFieldInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileFieldInfo'] = ResolversParentTypes['ProfileFieldInfo']> = ResolversObject<{
+export type ProfileFieldInfoResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['ProfileFieldInfo'] = ResolversParentTypes['ProfileFieldInfo']> = ResolversObject<{
   default?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1018,7 +1020,7 @@ export type ProfileFieldInfoResolvers<ContextType = Context, ParentType extends 
   unique?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
-export type ProfileInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileInfo'] = ResolversParentTypes['ProfileInfo']> = ResolversObject<{
+export type ProfileInfoResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['ProfileInfo'] = ResolversParentTypes['ProfileInfo']> = ResolversObject<{
   autoCreate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fields?: Resolver<Array<ResolversTypes['ProfileFieldInfo']>, ParentType, ContextType>;
@@ -1028,13 +1030,13 @@ export type ProfileInfoResolvers<ContextType = Context, ParentType extends Resol
   typeName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type ProfileKeyOverlapResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProfileKeyOverlap'] = ResolversParentTypes['ProfileKeyOverlap']> = ResolversObject<{
+export type ProfileKeyOverlapResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['ProfileKeyOverlap'] = ResolversParentTypes['ProfileKeyOverlap']> = ResolversObject<{
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   qualifiedKeys?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
-export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+export type QueryResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
   groups?: Resolver<Array<ResolversTypes['Group']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -1048,7 +1050,7 @@ export interface UrlScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes[
   name: 'URL';
 }
 
-export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+export type UserResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   data?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType, RequireFields<UserDataArgs, 'key'>>;
   dataAll?: Resolver<Array<ResolversTypes['DataValue']>, ParentType, ContextType, RequireFields<UserDataAllArgs, 'key'>>;
@@ -1066,18 +1068,18 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   viewerFollowStatus?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType>;
 }>;
 
-export type UserConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
+export type UserConnectionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['UserEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
-export type UserEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = ResolversObject<{
+export type UserEdgeResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
-export type Resolvers<ContextType = Context> = ResolversObject<{
+export type Resolvers<ContextType = RequestScope> = ResolversObject<{
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
@@ -1105,7 +1107,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   UserEdge?: UserEdgeResolvers<ContextType>;
 }>;
 
-export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+export type DirectiveResolvers<ContextType = RequestScope> = ResolversObject<{
   default?: DefaultDirectiveResolver<any, any, ContextType>;
   identifier?: IdentifierDirectiveResolver<any, any, ContextType>;
   length?: LengthDirectiveResolver<any, any, ContextType>;

@@ -7,10 +7,9 @@ import { loadConfig } from '../config.ts';
 import { ErrorCode } from '../errors.ts';
 import { checkPassword } from '../modules/auth/password-policy.ts';
 import { checkIdentifier } from '../modules/users/identifier.ts';
-import type { ProfilesInput } from '../profiles/profile.service.ts';
+import type { ProfilesInput } from '../modules/profiles/profile.writer.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import type { ProfileRegistry, ResolvedKey } from '../profiles/registry.ts';
-import { upsertRow } from '../profiles/store.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
 /** Environment variable holding the password with `--no-input`. */
@@ -146,13 +145,12 @@ export function credentialChecks(runtime: Runtime, em: EntityManager, profilesIn
   const { config, registry, services } = runtime;
   return {
     async identifier(identifier) {
-      const problem =
-        checkIdentifier(identifier, config.accounts.identifierMaxLength) ?? (await registry.checkIdentifier(identifier));
+      const problem = checkIdentifier(identifier, config.accounts.identifierMaxLength) ?? (await registry.checkIdentifier(identifier));
       if (problem) return Object.values(problem)[0];
       if (await services.users.findByIdentifier(em, identifier)) return `The identifier "${identifier}" is already taken.`;
       return undefined;
     },
-    password: (pw, identifier) => checkPassword(pw, config.passwords, [identifier, ...services.profiles.personalValues(profilesInput)]),
+    password: (pw, identifier) => checkPassword(pw, config.passwords, [identifier, ...services.profileWriter.personalValues(profilesInput)]),
   };
 }
 
@@ -162,7 +160,7 @@ export function emailProfilesInput(runtime: Runtime, email: string | undefined):
   const target = emailTarget(runtime.registry);
   if (!target) throw new CommandError('--email was given, but no installed profile defines an "email" field.');
   const profilesInput: ProfilesInput = { [target.profile.name]: { [target.field.name]: email } };
-  const problems = runtime.services.profiles.validate(profilesInput, { asStaff: false, prefix: '' });
+  const problems = runtime.services.profileWriter.validate(profilesInput, { asStaff: false, prefix: '' });
   if (problems) throw new CommandError(`Invalid email address: ${Object.values(problems).join(' ')}`);
   return profilesInput;
 }
@@ -182,7 +180,10 @@ export async function createSuperuser(
   const em = runtime.db.orm.em.fork();
   let userId: string;
   try {
-    const result = await services.auth.signup(em, { identifier: input.identifier, password: input.password, profiles: input.profiles ?? {} });
+    const result = await services.auth.signup(
+      { em, clock: services.clock },
+      { identifier: input.identifier, password: input.password, profiles: input.profiles ?? {} },
+    );
     userId = result.user.id;
   } catch (error) {
     if (error instanceof GraphQLError && error.extensions.code === ErrorCode.IDENTIFIER_TAKEN) {
@@ -193,7 +194,7 @@ export async function createSuperuser(
   }
   try {
     await em.transactional(async (tx) => {
-      for (const [profile, values] of targets) await upsertRow(tx, profile, userId, values);
+      for (const [profile, values] of targets) await services.profileWriter.write(tx, profile, userId, values, (field) => `${profile.name}.${field}`);
       await services.sessions.revokeAll(tx, userId);
       await services.events.emit(tx, {
         type: 'permission.changed',
@@ -256,7 +257,7 @@ async function run(options: Options, prompter: Prompter = terminalPrompter): Pro
 export function registerCreateSuperuser(program: Command): void {
   program
     .command('createsuperuser')
-    .description('Create a user with superuser and staff status (isSuperuser, isStaff, isActive), like Django\'s createsuperuser.')
+    .description("Create a user with superuser and staff status (isSuperuser, isStaff, isActive), like Django's createsuperuser.")
     .option('-i, --identifier <identifier>', `identifier of the new user (prompted for when omitted; with --no-input also ${IDENTIFIER_ENV})`)
     .option('-e, --email <address>', `email address, stored in the mail profile (with --no-input also ${EMAIL_ENV})`)
     .option('--no-input', `do not prompt: the password comes from ${PASSWORD_ENV} (for scripts)`)

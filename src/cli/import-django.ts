@@ -9,7 +9,7 @@ export function registerImportDjango(program: Command): void {
   program
     .command('import:django')
     .description(
-      "Import users, groups and permissions from a Django database (auth_user, auth_group, auth_permission, …). " +
+      'Import users, groups and permissions from a Django database (auth_user, auth_group, auth_permission, …). ' +
         'Re-runnable; keeps Django ids and password hashes (upgraded to argon2id at each login).',
     )
     .requiredOption('--from <url>', 'postgres:// URL of the Django database')
@@ -32,7 +32,7 @@ export function registerImportDjango(program: Command): void {
       let started = false;
       const startedAt = Date.now();
       try {
-        const report = await importDjango(runtime.db.orm.em.fork(), runtime.registry, {
+        const report = await importDjango(runtime.db.orm.em.fork(), runtime.services.profileWriter, {
           from: options.from,
           dryRun: Boolean(options.dryRun),
           batchSize: options.batchSize,

@@ -52,6 +52,6 @@ try {
     error instanceof ConfigError ||
     error instanceof CommandError ||
     (error instanceof Error && ['ImportSourceError', 'ProfileDefinitionError'].includes(error.name));
-  console.error(known ? (error as Error).message : error);
+  console.error(known ? error.message : error);
   process.exitCode = 1;
 }

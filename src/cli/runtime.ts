@@ -3,7 +3,7 @@ import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/orm.ts';
 import { createLogger } from '../logger.ts';
-import { registryFromConfig } from '../profiles/load.ts';
+import { registryFromConfig } from '../schema.ts';
 import type { ProfileRegistry } from '../profiles/registry.ts';
 import { createServices, type Services } from '../services.ts';
 

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { registryFromConfig } from '../profiles/load.ts';
-import { buildSchema } from '../schema.ts';
+import { printableSchema, registryFromConfig } from '../schema.ts';
 
 /** Where `schema:print` writes by default: the committed full schema client codegen reads. */
 export const DEFAULT_SCHEMA_OUT = fileURLToPath(new URL('../__generated__/schema.graphql', import.meta.url));
@@ -21,7 +20,7 @@ const HEADER =
  */
 export async function printRuntimeSchema(env: Record<string, string | undefined> = process.env): Promise<string> {
   const registry = await registryFromConfig(loadConfig(env));
-  return HEADER + printSchemaWithDirectives(buildSchema(registry)) + '\n';
+  return HEADER + printSchemaWithDirectives(printableSchema(registry)) + '\n';
 }
 
 export function registerSchemaPrint(program: Command): void {

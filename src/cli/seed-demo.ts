@@ -8,7 +8,6 @@ import { checkPassword } from '../modules/auth/password-policy.ts';
 import { checkIdentifier, identifierKey } from '../modules/users/identifier.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import type { ProfileRegistry } from '../profiles/registry.ts';
-import { valueSql } from '../profiles/store.ts';
 import { CommandError, createSuperuser, describeError, superuserFlagTargets } from './createsuperuser.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
@@ -68,7 +67,12 @@ export interface SeedSummary {
 
 /** ASCII lower-case letters of a name, for identifiers and addresses. */
 function slug(name: string): string {
-  return name.normalize('NFKD').toLowerCase().replace(/[^a-z]/g, '') || 'user';
+  return (
+    name
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z]/g, '') || 'user'
+  );
 }
 
 function later(faker: Faker, from: Date, maxHours: number, ceiling: number): Date {
@@ -160,38 +164,6 @@ export function planDemo(
   return { people, follows, groups };
 }
 
-/** Multi-row insert of profile rows (fields by the registry's column names); returns rows written. */
-async function insertProfileRows(
-  em: EntityManager,
-  profile: ProfileDefinition,
-  rows: { userId: string; values: Record<string, unknown> }[],
-): Promise<number> {
-  const fields = profile.fields.filter((f) => rows.some((r) => r.values[f.name] !== undefined));
-  const columns = ['user_id', ...fields.map((f) => f.column)];
-  const params: unknown[] = [profile.table, ...columns];
-  const tuples = rows.map((row) => {
-    const parts = ['?'];
-    params.push(row.userId);
-    for (const field of fields) {
-      const value = row.values[field.name];
-      if (value === undefined) {
-        parts.push('default');
-        continue;
-      }
-      const v = valueSql(field, value);
-      parts.push(v.sql);
-      params.push(...v.params);
-    }
-    return `(${parts.join(', ')})`;
-  });
-  const result = await em.execute<{ affectedRows: number }>(
-    `insert into ?? (${columns.map(() => '??').join(', ')}) values ${tuples.join(', ')} on conflict (user_id) do nothing`,
-    params,
-    'run',
-  );
-  return result.affectedRows;
-}
-
 /** The values the demo gives a profile's row (only fields the profile defines are written). */
 function profileValues(profile: ProfileDefinition, p: Person): Record<string, unknown> | undefined {
   let values: Record<string, unknown> | undefined;
@@ -257,7 +229,12 @@ export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<
   // Identifiers unique in this database: a run tag when an earlier run (or anyone) has one of them.
   let tag: string | null = null;
   const baseIdentifiers = people.map((p) => p.identifier);
-  while ((await takenKeys(em, people.map((p) => identifierKey(p.identifier)))) > 0) {
+  while (
+    (await takenKeys(
+      em,
+      people.map((p) => identifierKey(p.identifier)),
+    )) > 0
+  ) {
     tag = randomBytes(2).toString('hex');
     people.forEach((p, i) => {
       p.identifier = `${baseIdentifiers[i]}-${tag}`;
@@ -293,7 +270,12 @@ export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<
     for (const profile of profiles) {
       let written = 0;
       for (const part of chunks(people)) {
-        written += await insertProfileRows(tx, profile, part.map((p) => ({ userId: p.id!, values: profileValues(profile, p)! })));
+        written += await services.profileWriter.writeMany(
+          tx,
+          profile,
+          part.map((p) => ({ userId: p.id!, values: profileValues(profile, p)! })),
+          'nothing',
+        );
         bar.increment(part.length);
       }
       profileCounts.set(profile.name, written);
@@ -312,7 +294,10 @@ export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<
          on conflict (follower_id, followee_id) do nothing returning status`,
         params,
       );
-      for (const row of rows) row.status === 'PENDING' ? pending++ : confirmed++;
+      for (const row of rows) {
+        if (row.status === 'PENDING') pending++;
+        else confirmed++;
+      }
       followBar.increment(part.length);
     }
     followBar.stop();
@@ -326,8 +311,12 @@ export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<
         [...permissions, name],
         'run',
       );
-      for (const i of groups[name as keyof typeof groups] ?? []) {
-        await tx.execute('insert into user_groups (user_id, group_id) select ?, id from groups where name = ? on conflict do nothing', [people[i]!.id, name], 'run');
+      for (const i of groups[name] ?? []) {
+        await tx.execute(
+          'insert into user_groups (user_id, group_id) select ?, id from groups where name = ? on conflict do nothing',
+          [people[i]!.id, name],
+          'run',
+        );
       }
     }
   });
@@ -339,7 +328,7 @@ export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<
          join permissions p on p.id = gp.permission_id where g.name = ? order by key`,
       [name],
     );
-    groupSummary.push({ name, members: groups[name as keyof typeof groups]?.length ?? 0, permissions: rows.map((r) => r.key) });
+    groupSummary.push({ name, members: groups[name]?.length ?? 0, permissions: rows.map((r) => r.key) });
   }
 
   // The demo superuser, through the real signup path.
@@ -384,7 +373,11 @@ export function sampleQuery(registry: ProfileRegistry): string {
     `    totalCount edges { node { id identifier${account}${social} followersCount followingCount } }`,
     '  }',
     ...(social
-      ? ['  needConfirmation: users(first: 3, where: { data: [{ key: "social.followRequiresConfirmation", eq: true }] }) {', '    totalCount edges { node { identifier } }', '  }']
+      ? [
+          '  needConfirmation: users(first: 3, where: { data: [{ key: "social.followRequiresConfirmation", eq: true }] }) {',
+          '    totalCount edges { node { identifier } }',
+          '  }',
+        ]
       : []),
     '}',
   ].join('\n');
@@ -425,7 +418,9 @@ function integer(min: number, max: number) {
 export function registerSeedDemo(program: Command): void {
   program
     .command('seed:demo')
-    .description('Fill the database with a reproducible demo data set: users with profiles, a follow graph, groups and a superuser, all with one known password.')
+    .description(
+      'Fill the database with a reproducible demo data set: users with profiles, a follow graph, groups and a superuser, all with one known password.',
+    )
     .option('-u, --users <count>', 'how many demo users', integer(1, 100_000), 200)
     .option('-s, --seed <number>', 'random seed (the same seed gives the same people and graph)', integer(0, 2 ** 31 - 1), 42)
     .option('-f, --follows <count>', 'mean number of users each demo user follows', integer(0, 1000), 8)

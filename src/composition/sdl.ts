@@ -27,11 +27,7 @@ extend type Query {
 
 /** Extra type definitions of the stitching schema (the default mode). */
 export function stitchingTypeDefs(): string[] {
-  return [
-    stitching.allStitchingDirectivesTypeDefs,
-    compositionFields(' @merge(keyField: "id")'),
-    `extend type User @key(selectionSet: "{ id }")`,
-  ];
+  return [stitching.allStitchingDirectivesTypeDefs, compositionFields(' @merge(keyField: "id")'), `extend type User @key(selectionSet: "{ id }")`];
 }
 
 /**

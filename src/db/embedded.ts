@@ -23,10 +23,7 @@ export interface EmbeddedPostgres {
  * process may open a given folder at a time. `loadDataDir` starts from a tarball made by
  * PGlite's `dumpDataDir()` (tests use it to skip initdb and migrations).
  */
-export async function startEmbeddedPostgres(
-  dataDir: string,
-  options: { loadDataDir?: Blob } = {},
-): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, options: { loadDataDir?: Blob } = {}): Promise<EmbeddedPostgres> {
   const inMemory = dataDir === 'memory://';
   const location = inMemory ? dataDir : resolve(dataDir);
   if (!inMemory) mkdirSync(location, { recursive: true });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { registryFromConfig } from '../profiles/load.ts';
+import { registryFromConfig } from '../schema.ts';
 import { openDatabase } from './orm.ts';
 
 /**

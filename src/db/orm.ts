@@ -50,15 +50,11 @@ export interface OpenOptions {
  * MikroORM options for `url`. `poolMax` must be 1 against the embedded database (PGlite is
  * one session). SQL statements are reported to `onQuery` when given (tests count them).
  */
-export function ormOptions(
-  config: Config,
-  url: string,
-  extra: OpenOptions = {},
-): Options {
+export function ormOptions(config: Config, url: string, extra: OpenOptions = {}): Options {
   const { logger, onQuery } = extra;
   return {
     clientUrl: url,
-    entities: [...coreEntities, ...(extra.profiles ?? []).map(profileEntity)],
+    entities: [...coreEntities, ...(extra.profiles ?? []).map((profile) => profileEntity(profile, User))],
     extensions: [Migrator],
     pool: { min: 0, max: config.database.url ? config.database.poolMax : 1 },
     replicas: config.database.url ? config.database.replicaUrls.map((clientUrl) => ({ clientUrl })) : [],

@@ -1,5 +1,4 @@
 import { EntitySchema } from '@mikro-orm/core';
-import { User } from '../modules/users/user.entity.ts';
 import type { FieldKind, ProfileDefinition, ProfileField } from './model.ts';
 
 const columnTypes: Record<FieldKind, string> = {
@@ -20,10 +19,12 @@ const columnTypes: Record<FieldKind, string> = {
  * `users(id)` with cascade delete, one column per field (enums as text with a check
  * constraint, `@unique` as a unique constraint, `@default` as a column default). Built at
  * start-up from the SDL; never hand-written. The migrator diffs these like any entity.
+ * `userEntity` is the entity of `users` (handed in by the composition root: the engine knows
+ * no domain entity).
  */
-export function profileEntity(profile: ProfileDefinition): EntitySchema {
+export function profileEntity(profile: ProfileDefinition, userEntity: object): EntitySchema {
   const properties: Record<string, object> = {
-    user: { kind: '1:1', entity: () => User, primary: true, owner: true, deleteRule: 'cascade', fieldName: 'user_id' },
+    user: { kind: '1:1', entity: () => userEntity, primary: true, owner: true, deleteRule: 'cascade', fieldName: 'user_id' },
   };
   for (const field of profile.fields) properties[field.name] = propertyOf(field);
   return new EntitySchema({ name: profile.typeName, tableName: profile.table, properties } as never);

@@ -30,7 +30,15 @@ describe('parseProfileFile', () => {
       enum Species { CAT DOG }`,
     );
     expect(rest).toEqual([]);
-    expect(profile).toMatchObject({ name: 'pet', typeName: 'PetProfile', table: 'profile_pet', file: FILE, autoCreate: true, precedence: 40, description: 'Pets.' });
+    expect(profile).toMatchObject({
+      name: 'pet',
+      typeName: 'PetProfile',
+      table: 'profile_pet',
+      file: FILE,
+      autoCreate: true,
+      precedence: 40,
+      description: 'Pets.',
+    });
     expect(profile!.identifierRules).toEqual([{ format: undefined, pattern: undefined, minLength: 3, maxLength: undefined, message: 'too short' }]);
     expect(profile!.fields.map((f) => [f.name, f.column, f.kind, f.nullable, f.defaultValue])).toEqual([
       ['petName', 'pet_name', 'string', true, undefined],

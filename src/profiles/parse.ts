@@ -52,7 +52,9 @@ export async function loadProfileDefinitions(dir: string): Promise<ProfileDefini
   const folder = resolve(dir);
   if (!existsSync(folder)) return [];
   const profiles: ProfileDefinition[] = [];
-  for (const name of readdirSync(folder).filter((f) => f.endsWith('.graphql')).sort()) {
+  for (const name of readdirSync(folder)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()) {
     const file = join(folder, name);
     const found = parseProfileFile(file, readFileSync(file, 'utf8'));
     for (const profile of found) {
@@ -123,12 +125,7 @@ function directiveDocument(): DocumentNode {
   return directives;
 }
 
-function profileFrom(
-  file: string,
-  sdl: string,
-  def: ObjectTypeDefinitionNode,
-  enums: Map<string, string[]>,
-): ProfileDefinition {
+function profileFrom(file: string, sdl: string, def: ObjectTypeDefinitionNode, enums: Map<string, string[]>): ProfileDefinition {
   const args = directiveArgs(directive(def.directives, 'profile')!);
   const name = args.name;
   if (typeof name !== 'string' || !NAME.test(name)) {
@@ -145,9 +142,7 @@ function profileFrom(
     const twin = fields.slice(0, i).find((f) => f.column === field.column);
     if (twin) throw new ProfileDefinitionError(file, `fields ${name}.${twin.name} and ${name}.${field.name} would share the column "${field.column}".`);
   }
-  const identifierRules = (def.directives ?? [])
-    .filter((d) => d.name.value === 'identifier')
-    .map((d) => identifierRuleFrom(file, name, directiveArgs(d)));
+  const identifierRules = (def.directives ?? []).filter((d) => d.name.value === 'identifier').map((d) => identifierRuleFrom(file, name, directiveArgs(d)));
   return {
     name,
     typeName: def.name.value,
@@ -163,13 +158,7 @@ function profileFrom(
   };
 }
 
-function fieldFrom(
-  file: string,
-  profile: string,
-  node: FieldDefinitionNode,
-  enums: Map<string, string[]>,
-  autoCreate: boolean,
-): ProfileField {
+function fieldFrom(file: string, profile: string, node: FieldDefinitionNode, enums: Map<string, string[]>, autoCreate: boolean): ProfileField {
   const where = `field ${profile}.${node.name.value}`;
   const fail = (message: string) => new ProfileDefinitionError(file, `${where}: ${message}`);
   if (node.arguments?.length) throw fail('profile fields take no arguments.');
@@ -251,9 +240,7 @@ export function checkValue(field: ProfileField, value: unknown): string | undefi
     case 'date':
       return accepts(DateResolver, value) ? undefined : 'expected a date (YYYY-MM-DD).';
     case 'enum':
-      return typeof value === 'string' && field.enumValues!.includes(value)
-        ? undefined
-        : `expected one of ${field.enumValues!.join(', ')}.`;
+      return typeof value === 'string' && field.enumValues!.includes(value) ? undefined : `expected one of ${field.enumValues!.join(', ')}.`;
     case 'json':
       return undefined;
   }

@@ -134,7 +134,8 @@ export class ProfileRegistry {
   /** Human-readable start-up report: installed profiles in order, and each overlapping key. */
   report(): string[] {
     const lines = this.profiles.map(
-      (p, i) => `profile ${i + 1}. ${p.name} (${p.typeName}, precedence ${p.precedence ?? 'none'}${p.autoCreate ? '' : ', not auto-created'}): ${p.fields.map((f) => f.name).join(', ')}`,
+      (p, i) =>
+        `profile ${i + 1}. ${p.name} (${p.typeName}, precedence ${p.precedence ?? 'none'}${p.autoCreate ? '' : ', not auto-created'}): ${p.fields.map((f) => f.name).join(', ')}`,
     );
     for (const o of this.overlaps()) {
       lines.push(
@@ -181,7 +182,10 @@ export async function loadProfileRegistry(options: RegistryOptions): Promise<Pro
     installed = options.installed.map((name, index) => {
       const profile = discovered.find((p) => p.name === name);
       if (!profile) {
-        throw new ProfileDefinitionError('PROFILES', `lists "${name}", but no profile of that name exists in ${options.dir} (found: ${discovered.map((p) => p.name).join(', ') || 'none'}).`);
+        throw new ProfileDefinitionError(
+          'PROFILES',
+          `lists "${name}", but no profile of that name exists in ${options.dir} (found: ${discovered.map((p) => p.name).join(', ') || 'none'}).`,
+        );
       }
       return { ...profile, precedence: index };
     });
@@ -203,7 +207,10 @@ function checkIdentifierContradictions(profiles: ProfileDefinition[], coreMax: n
   const maxes = [...rules.filter((r) => r.rule.maxLength !== undefined)];
   for (const low of mins) {
     if (low.rule.minLength! > coreMax) {
-      throw new ProfileDefinitionError(low.profile.file, `@identifier(minLength: ${low.rule.minLength}) of "${low.profile.name}" exceeds IDENTIFIER_MAX_LENGTH (${coreMax}).`);
+      throw new ProfileDefinitionError(
+        low.profile.file,
+        `@identifier(minLength: ${low.rule.minLength}) of "${low.profile.name}" exceeds IDENTIFIER_MAX_LENGTH (${coreMax}).`,
+      );
     }
     for (const high of maxes) {
       if (low.rule.minLength! > high.rule.maxLength!) {
@@ -218,6 +225,9 @@ function checkIdentifierContradictions(profiles: ProfileDefinition[], coreMax: n
   const distinct = new Set(formats.map((r) => r.rule.format));
   if (distinct.size > 1) {
     const [a, b] = [formats.find((r) => r.rule.format === 'EMAIL')!, formats.find((r) => r.rule.format === 'URL')!];
-    throw new ProfileDefinitionError(a.profile.file, `identifier rules contradict: "${a.profile.name}" requires an email address, "${b.profile.name}" (${b.profile.file}) an absolute URL.`);
+    throw new ProfileDefinitionError(
+      a.profile.file,
+      `identifier rules contradict: "${a.profile.name}" requires an email address, "${b.profile.name}" (${b.profile.file}) an absolute URL.`,
+    );
   }
 }

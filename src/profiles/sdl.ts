@@ -67,7 +67,11 @@ function userField(p: ProfileDefinition): string {
 
 function inputType(p: ProfileDefinition): string {
   const fields = p.fields.map((f) => {
-    const notes = [f.description ?? '', f.readonly ? '(Staff only.)' : '', !f.nullable && f.defaultValue === undefined ? '(Required when the profile is created.)' : '']
+    const notes = [
+      f.description ?? '',
+      f.readonly ? '(Staff only.)' : '',
+      !f.nullable && f.defaultValue === undefined ? '(Required when the profile is created.)' : '',
+    ]
       .filter(Boolean)
       .join(' ');
     return `${notes ? `  ${JSON.stringify(notes)}\n` : ''}  ${f.name}: ${f.graphqlType}`;

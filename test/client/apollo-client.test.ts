@@ -117,7 +117,7 @@ describe('Apollo Client against the service', () => {
     let firstPage!: (data: UsersQuery) => void;
     const firstLoaded = new Promise<UsersQuery>((resolve) => (firstPage = resolve));
     const subscription = observable.subscribe((result) => {
-      if (result.error) throw result.error;
+      if (result.error) throw new Error(result.error.message);
       if (result.dataState !== 'complete') return;
       seen.push(result.data.users.edges.map((e) => e.node.identifier));
       firstPage(result.data);
@@ -132,7 +132,7 @@ describe('Apollo Client against the service', () => {
       let pages = 1;
       while (pageInfo.hasNextPage) {
         const more = await observable.fetchMore({ variables: { after: pageInfo.endCursor } });
-        pageInfo = more.data!.users.pageInfo;
+        pageInfo = more.data.users.pageInfo;
         pages += 1;
       }
       expect(pages).toBe(3);
@@ -200,7 +200,9 @@ describe('Apollo Client error handling', () => {
   it('rejects a wrong password with CombinedGraphQLErrors carrying INVALID_CREDENTIALS', async () => {
     const { client } = createClient();
     const user = await signup(client, uniqueIdentifier('wrong'));
-    const errors = await graphQLErrors(client.mutate({ mutation: LoginDocument, variables: { identifier: user.identifier, password: 'not the password at all' } }));
+    const errors = await graphQLErrors(
+      client.mutate({ mutation: LoginDocument, variables: { identifier: user.identifier, password: 'not the password at all' } }),
+    );
     expect(errors.map((e) => e.extensions?.code)).toEqual(['INVALID_CREDENTIALS']);
     expect(errors[0]?.path).toEqual(['login']);
   });

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { openDatabase, type Database } from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
-import { registryFromConfig } from '../../src/profiles/load.ts';
+import { registryFromConfig } from '../../src/schema.ts';
 
 /** GraphQL response as parsed JSON. */
 export interface GqlResponse<T = any> {
@@ -107,15 +107,37 @@ export const GOOD_PASSWORD = 'correct horse battery staple 42';
 
 export const SIGNUP = /* GraphQL */ `
   mutation Signup($identifier: String!, $password: String!) {
-    signup(input: { identifier: $identifier, password: $password }) { token expiresAt user { id identifier } }
+    signup(input: { identifier: $identifier, password: $password }) {
+      token
+      expiresAt
+      user {
+        id
+        identifier
+      }
+    }
   }
 `;
 export const LOGIN = /* GraphQL */ `
   mutation Login($identifier: String!, $password: String!) {
-    login(identifier: $identifier, password: $password) { token expiresAt user { id identifier } }
+    login(identifier: $identifier, password: $password) {
+      token
+      expiresAt
+      user {
+        id
+        identifier
+      }
+    }
   }
 `;
-export const ME = /* GraphQL */ `query { me { id identifier hasUsablePassword } }`;
+export const ME = /* GraphQL */ `
+  query {
+    me {
+      id
+      identifier
+      hasUsablePassword
+    }
+  }
+`;
 
 /** Signs up a fresh user and returns its token and id. */
 export async function signupUser(server: TestServer, identifier = uniqueIdentifier(), password = GOOD_PASSWORD) {

@@ -1,20 +1,23 @@
 import type { Resolvers } from '../../__generated__/resolvers-types.ts';
-import { appError, ErrorCode } from '../../errors.ts';
+import { requireViewer } from '../../request.ts';
+import type { AuthService } from './auth.service.ts';
+import type { EmailConfirmationService } from './email-confirmation.service.ts';
+import type { PasswordResetService } from './password-reset.service.ts';
 
-export const authResolvers: Resolvers = {
-  Mutation: {
-    signup: (_root, { input }, ctx) => ctx.services.auth.signup(ctx.em, input),
-    login: (_root, args, ctx) => ctx.services.auth.login(ctx.em, args.identifier, args.password, ctx.clientAddress),
-    logout: (_root, _args, ctx) => ctx.services.auth.logout(ctx.em, ctx.viewer),
-    logoutAll: (_root, _args, ctx) => ctx.services.auth.logoutAll(ctx.em, ctx.viewer),
-    changePassword: (_root, args, ctx) =>
-      ctx.services.auth.changePassword(ctx.em, ctx.viewer, args.currentPassword, args.newPassword, ctx.clientAddress),
-    confirmEmail: (_root, { token }, ctx) => ctx.services.emailConfirmation.confirm(ctx.em, token, ctx.clientAddress),
-    resendEmailConfirmation: (_root, _args, ctx) => {
-      if (!ctx.viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
-      return ctx.services.emailConfirmation.resend(ctx.em, ctx.viewer.user);
+/** Resolvers of the account flows: signup, login, logout, password change and reset, email confirmation. */
+export function authResolvers(services: { auth: AuthService; emailConfirmation: EmailConfirmationService; passwordReset: PasswordResetService }): Resolvers {
+  const { auth, emailConfirmation, passwordReset } = services;
+  return {
+    Mutation: {
+      signup: (_root, { input }, ctx) => auth.signup(ctx, input),
+      login: (_root, args, ctx) => auth.login(ctx, args.identifier, args.password),
+      logout: (_root, _args, ctx) => auth.logout(ctx),
+      logoutAll: (_root, _args, ctx) => auth.logoutAll(ctx),
+      changePassword: (_root, args, ctx) => auth.changePassword(ctx, args.currentPassword, args.newPassword),
+      confirmEmail: (_root, { token }, ctx) => emailConfirmation.confirm(ctx.em, token, ctx.clientAddress),
+      resendEmailConfirmation: (_root, _args, ctx) => emailConfirmation.resend(ctx.em, requireViewer(ctx).user),
+      requestPasswordReset: (_root, { identifier }, ctx) => passwordReset.request(identifier, ctx.clientAddress),
+      resetPassword: (_root, args, ctx) => passwordReset.reset(ctx.em, args.token, args.newPassword, ctx.clientAddress),
     },
-    requestPasswordReset: (_root, { identifier }, ctx) => ctx.services.passwordReset.request(identifier, ctx.clientAddress),
-    resetPassword: (_root, args, ctx) => ctx.services.passwordReset.reset(ctx.em, args.token, args.newPassword, ctx.clientAddress),
-  },
-};
+  };
+}

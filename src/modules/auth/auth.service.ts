@@ -1,15 +1,17 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
-import { appError, badInput, ErrorCode } from '../../errors.ts';
-import type { ActiveSession, SessionService } from '../sessions/session.service.ts';
-import { User, type UserEntity } from '../users/user.entity.ts';
+import { appError, badInput, ErrorCode, violatedConstraint } from '../../errors.ts';
+import { requireViewer, type RequestScope } from '../../request.ts';
+import type { SessionService } from '../sessions/session.service.ts';
+import { IDENTIFIER_KEY_UNIQUE, User, type UserEntity } from '../users/user.entity.ts';
 import { checkIdentifier, identifierKey } from '../users/identifier.ts';
 import type { UserService } from '../users/user.service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
-import type { ProfileService, ProfilesInput } from '../../profiles/profile.service.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
+import type { ProfileWriter, ProfilesInput } from '../profiles/profile.writer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { EventBus } from '../events/events.ts';
 import type { EmailConfirmationService } from './email-confirmation.service.ts';
@@ -23,11 +25,6 @@ export interface AuthResult {
 
 const INVALID_CREDENTIALS_MESSAGE = 'Invalid identifier or password.';
 
-function requireViewer(viewer: ActiveSession | null): ActiveSession {
-  if (!viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
-  return viewer;
-}
-
 /**
  * The account flows: signup, login, logout, password change (SPEC §6). Each mutation runs in
  * one transaction; argon2 runs outside transactions so no connection is held while hashing.
@@ -39,7 +36,8 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
-    private readonly profiles: ProfileService,
+    private readonly profiles: ProfileWriter,
+    private readonly coreKeys: CoreKeys,
     private readonly emailConfirmation: EmailConfirmationService,
     private readonly tokens: TokenService,
     private readonly events: EventBus,
@@ -54,17 +52,14 @@ export class AuthService {
    * one identifier in any case or normalisation variant, settled by the unique index.
    */
   async signup(
-    em: EntityManager,
+    { em, clock }: Pick<RequestScope, 'em' | 'clock'>,
     input: { identifier: string; password: string; profiles?: ProfilesInput | null },
   ): Promise<AuthResult> {
     const profilesInput = input.profiles ?? {};
     const identifierError =
       checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier') ??
       (await this.profiles.registry.checkIdentifier(input.identifier, 'input.identifier'));
-    const passwordError = checkPassword(input.password, this.config.passwords, [
-      input.identifier,
-      ...this.profiles.personalValues(profilesInput),
-    ]);
+    const passwordError = checkPassword(input.password, this.config.passwords, [input.identifier, ...this.profiles.personalValues(profilesInput)]);
     const profileErrors = this.profiles.validate(profilesInput, { asStaff: false, prefix: 'input.profiles.' });
     if (identifierError || passwordError || profileErrors) {
       throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}), ...profileErrors });
@@ -77,7 +72,7 @@ export class AuthService {
           identifier: input.identifier,
           identifierKey: identifierKey(input.identifier),
           password: passwordHash,
-          createdAt: new Date(),
+          createdAt: clock.now(),
         });
         await tx.flush();
         await this.profiles.createForSignup(tx, user.id, profilesInput, user.createdAt);
@@ -85,7 +80,7 @@ export class AuthService {
         return { token: session.token, expiresAt: session.expiresAt, user };
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException && /identifier_key/.test(error.message)) {
+      if (error instanceof UniqueConstraintViolationException && violatedConstraint(error) === IDENTIFIER_KEY_UNIQUE) {
         throw appError(ErrorCode.IDENTIFIER_TAKEN, 'This identifier is already taken.', {
           fields: { 'input.identifier': 'This identifier is already taken.' },
         });
@@ -108,7 +103,7 @@ export class AuthService {
    * counts against the account's and the client address's failure limits (`RATE_LIMITED`).
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
-  async login(em: EntityManager, identifier: string, password: string, clientAddress: string): Promise<AuthResult> {
+  async login({ em, clientAddress, clock }: RequestScope, identifier: string, password: string): Promise<AuthResult> {
     const key = identifierKey(identifier);
     const failed = (reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed', subjectId: string | null) =>
       this.events.emit(em, { type: 'auth.login_failed', actorId: null, subjectId, clientAddress, data: { identifier, reason } });
@@ -121,7 +116,7 @@ export class AuthService {
     const user = await this.users.findByIdentifier(em, identifier);
     const result = await this.hasher.verify(user?.password, password);
     // An inactive account (data-bag `isActive` false; absent means active) fails like a wrong password.
-    if (!user || !result.valid || (await this.profiles.readValue(em, user.id, 'isActive', true)) === false) {
+    if (!user || !result.valid || !(await this.coreKeys.read(em, user.id, 'isActive'))) {
       await failed('invalid_credentials', user?.id ?? null);
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
@@ -131,23 +126,25 @@ export class AuthService {
       throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
     }
     if (result.needsRehash) await this.rehash(em, user, password);
-    await this.profiles.recordLogin(em, user.id, new Date());
+    await this.profiles.recordLogin(em, user.id, clock.now());
     const session = await this.sessions.issue(em, user.id);
     await this.events.emit(em, { type: 'auth.login', actorId: user.id, subjectId: user.id, clientAddress, data: { identifier, via: 'password' } });
     return { token: session.token, expiresAt: session.expiresAt, user };
   }
 
   /** Ends the viewer's current session. Errors: `UNAUTHENTICATED`. */
-  async logout(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
-    const { id, user } = requireViewer(viewer);
+  async logout(scope: RequestScope): Promise<boolean> {
+    const { em } = scope;
+    const { id, user } = requireViewer(scope);
     await this.sessions.revoke(em, id);
     await this.events.emit(em, { type: 'auth.logout', actorId: user.id, subjectId: user.id, data: { allSessions: false } });
     return true;
   }
 
   /** Ends every session of the viewer. Errors: `UNAUTHENTICATED`. */
-  async logoutAll(em: EntityManager, viewer: ActiveSession | null): Promise<boolean> {
-    const { user } = requireViewer(viewer);
+  async logoutAll(scope: RequestScope): Promise<boolean> {
+    const { em } = scope;
+    const { user } = requireViewer(scope);
     await this.sessions.revokeAll(em, user.id);
     await this.events.emit(em, { type: 'auth.logout', actorId: user.id, subjectId: user.id, data: { allSessions: true } });
     return true;
@@ -158,14 +155,9 @@ export class AuthService {
    * session in the same transaction. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`,
    * `BAD_USER_INPUT` (field `newPassword`), `RATE_LIMITED`.
    */
-  async changePassword(
-    em: EntityManager,
-    viewerOrNull: ActiveSession | null,
-    currentPassword: string,
-    newPassword: string,
-    clientAddress: string,
-  ): Promise<boolean> {
-    const viewer = requireViewer(viewerOrNull);
+  async changePassword(scope: RequestScope, currentPassword: string, newPassword: string): Promise<boolean> {
+    const { em, clientAddress } = scope;
+    const viewer = requireViewer(scope);
     const key = identifierKey(viewer.user.identifier);
     await this.throttle.consume(key, clientAddress);
     const result = await this.hasher.verify(viewer.user.password, currentPassword);

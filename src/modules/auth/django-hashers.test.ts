@@ -38,8 +38,7 @@ const KNOWN: { algorithm: string; stored: string; password: string; source: stri
   },
   {
     algorithm: 'argon2',
-    stored:
-      'argon2$argon2i$m=8,t=1,p=1$c29tZXNhbHQ$gwQOXSNhxiOxPOA0+PY10P9QFO4NAYysnqRt1GSQLE55m+2GYDt9FEjPMHhP2Cuf0nOEXXMocVrsJAtNSsKyfg',
+    stored: 'argon2$argon2i$m=8,t=1,p=1$c29tZXNhbHQ$gwQOXSNhxiOxPOA0+PY10P9QFO4NAYysnqRt1GSQLE55m+2GYDt9FEjPMHhP2Cuf0nOEXXMocVrsJAtNSsKyfg',
     password: 'secret',
     source: "Django's tests (argon2i without v=)",
   },

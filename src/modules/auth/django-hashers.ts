@@ -37,16 +37,7 @@ import bcrypt from 'bcryptjs';
 
 /** Algorithm names of the supported Django hashers (each class's `algorithm` attribute). */
 export type DjangoAlgorithm =
-  | 'pbkdf2_sha256'
-  | 'pbkdf2_sha1'
-  | 'argon2'
-  | 'bcrypt_sha256'
-  | 'bcrypt'
-  | 'scrypt'
-  | 'sha1'
-  | 'md5'
-  | 'unsalted_sha1'
-  | 'unsalted_md5';
+  'pbkdf2_sha256' | 'pbkdf2_sha1' | 'argon2' | 'bcrypt_sha256' | 'bcrypt' | 'scrypt' | 'sha1' | 'md5' | 'unsalted_sha1' | 'unsalted_md5';
 
 /** Upper bound on PBKDF2 iterations (Django 5.2's default is 1,000,000). */
 export const MAX_PBKDF2_ITERATIONS = 10_000_000;
@@ -94,20 +85,14 @@ function hexDigest(algorithm: 'md5' | 'sha1' | 'sha256', text: string): string {
 
 function pbkdf2Async(password: string, salt: string, iterations: number, keylen: number, digest: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    pbkdf2(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), iterations, keylen, digest, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
+    pbkdf2(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), iterations, keylen, digest, (error, key) => (error ? reject(error) : resolve(key)));
   });
 }
 
 function scryptAsync(password: string, salt: string, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(
-      Buffer.from(password, 'utf8'),
-      Buffer.from(salt, 'utf8'),
-      64,
-      { N: n, r, p, maxmem: 2 * MAX_SCRYPT_MEMORY },
-      (error, key) => (error ? reject(error) : resolve(key)),
+    scrypt(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), 64, { N: n, r, p, maxmem: 2 * MAX_SCRYPT_MEMORY }, (error, key) =>
+      error ? reject(error) : resolve(key),
     );
   });
 }

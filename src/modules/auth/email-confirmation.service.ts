@@ -1,4 +1,3 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BackgroundTasks } from '../../background.ts';
 import type { Clock } from '../../clock.ts';
@@ -6,7 +5,7 @@ import type { Config } from '../../config.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
 import type { ProfileDefinition, ProfileField } from '../../profiles/model.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
-import { upsertRow } from '../../profiles/store.ts';
+import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import { confirmEmail, emailChanged } from '../mail/templates.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
@@ -44,7 +43,9 @@ export class EmailConfirmationService {
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
     private readonly events: EventBus,
+    private readonly writer: ProfileWriter,
   ) {
+    // The core keys `email` and `emailConfirmedAt`, held together by one profile.
     const profile = registry.profiles.find(
       (p) => p.fields.some((f) => f.name === 'email' && f.kind === 'email') && p.fields.some((f) => f.name === 'emailConfirmedAt' && f.kind === 'datetime'),
     );
@@ -97,10 +98,12 @@ export class EmailConfirmationService {
     const f = this.fields;
     if (!f || profile !== f.profile || !(f.email.name in values)) return { values };
     const next = values[f.email.name];
-    const [current] = await em.execute<{ email: string | null; confirmed: unknown }[]>(
-      'select ?? as email, ?? as confirmed from ?? where user_id = ?',
-      [f.email.column, f.confirmedAt.column, profile.table, userId],
-    );
+    const [current] = await em.execute<{ email: string | null; confirmed: unknown }[]>('select ?? as email, ?? as confirmed from ?? where user_id = ?', [
+      f.email.column,
+      f.confirmedAt.column,
+      profile.table,
+      userId,
+    ]);
     if (typeof next !== 'string' || next === current?.email) return { values };
     if (!current?.email) return { values: { ...values, [f.confirmedAt.name]: null }, initial: next };
     const taken = await em.execute('select 1 from ?? where ?? = ? and user_id <> ?', [profile.table, f.email.column, next, userId]);
@@ -130,14 +133,15 @@ export class EmailConfirmationService {
       );
       const change = grant.payload?.change === true;
       if (!change && row?.email !== address) throw appError(ErrorCode.INVALID_TOKEN, 'This confirmation link is for an address no longer on the account.');
-      try {
-        await upsertRow(tx, f.profile, grant.userId, { [f.email.name]: address, [f.confirmedAt.name]: this.clock.now() });
-      } catch (error) {
-        if (error instanceof UniqueConstraintViolationException) throw badInput({ token: 'This address is now used by another account.' });
-        throw error;
-      }
+      await this.writer.write(tx, f.profile, grant.userId, { [f.email.name]: address, [f.confirmedAt.name]: this.clock.now() }, () => 'token');
       if (change && row?.email && row.email !== address) notify = { to: row.email, identifier: row.identifier, newAddress: address };
-      await this.events.emit(tx, { type: 'auth.email_confirmed', actorId: grant.userId, subjectId: grant.userId, clientAddress, data: { email: address, changed: change } });
+      await this.events.emit(tx, {
+        type: 'auth.email_confirmed',
+        actorId: grant.userId,
+        subjectId: grant.userId,
+        clientAddress,
+        data: { email: address, changed: change },
+      });
     });
     await this.throttle.tokenSucceeded(clientAddress);
     if (notify) this.mailer.send(notify.to, emailChanged({ identifier: notify.identifier, newAddress: notify.newAddress }), 'emailChanged');
@@ -155,10 +159,12 @@ export class EmailConfirmationService {
       `select payload from user_tokens where user_id = ? and purpose = 'EMAIL_CONFIRMATION' and used_at is null order by id desc limit 1`,
       [user.id],
     );
-    const [row] = await em.execute<{ email: string | null; confirmed: unknown }[]>(
-      'select ?? as email, ?? as confirmed from ?? where user_id = ?',
-      [f.email.column, f.confirmedAt.column, f.profile.table, user.id],
-    );
+    const [row] = await em.execute<{ email: string | null; confirmed: unknown }[]>('select ?? as email, ?? as confirmed from ?? where user_id = ?', [
+      f.email.column,
+      f.confirmedAt.column,
+      f.profile.table,
+      user.id,
+    ]);
     const change = pending[0]?.payload?.change === true ? pending[0].payload.email : undefined;
     if (change) this.start(user, change, true);
     else if (row?.email && !row.confirmed) this.start(user, row.email, false);
@@ -170,7 +176,11 @@ export class EmailConfirmationService {
   async isConfirmed(em: EntityManager, userId: string): Promise<boolean> {
     const f = this.fields;
     if (!f) return true;
-    const rows = await em.execute<{ confirmed: unknown }[]>('select ?? as confirmed from ?? where user_id = ?', [f.confirmedAt.column, f.profile.table, userId]);
+    const rows = await em.execute<{ confirmed: unknown }[]>('select ?? as confirmed from ?? where user_id = ?', [
+      f.confirmedAt.column,
+      f.profile.table,
+      userId,
+    ]);
     return Boolean(rows[0]?.confirmed);
   }
 

@@ -57,10 +57,7 @@ export class LoginThrottle {
    * `extensions.retryAfterSeconds` when either counter is over its limit.
    */
   async consume(accountKey: string, address: string): Promise<void> {
-    const results = await Promise.allSettled([
-      this.byAccount.consume(digest(accountKey)),
-      this.byAddress.consume(address),
-    ]);
+    const results = await Promise.allSettled([this.byAccount.consume(digest(accountKey)), this.byAddress.consume(address)]);
     let waitMs = 0;
     for (const result of results) {
       if (result.status === 'fulfilled') continue;
@@ -93,7 +90,7 @@ function viaOrmConnection(connection: Connection) {
         values.push(q.values?.[Number(n) - 1]);
         return '?';
       });
-      const result = await connection.execute<{ affectedRows: number; rows: unknown[] }>(sql, values, 'run');
+      const result = (await connection.execute(sql, values, 'run')) as { affectedRows: number; rows: unknown[] };
       return { rows: result.rows, rowCount: result.affectedRows };
     },
   };

@@ -71,7 +71,7 @@ export class PasswordHasher {
     }
     const ours = usable && stored.startsWith('$argon2');
     const target = ours ? stored : await this.dummyHash();
-    let valid = false;
+    let valid: boolean;
     try {
       valid = await this.limit(() => argon2.verify(target, password));
     } catch {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
-import type { ProfileService } from '../../profiles/profile.service.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
 import { passwordChanged, passwordReset } from '../mail/templates.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { SessionService } from '../sessions/session.service.ts';
@@ -26,7 +26,7 @@ export class PasswordResetService {
   constructor(
     private readonly config: Config,
     private readonly users: UserService,
-    private readonly profiles: ProfileService,
+    private readonly coreKeys: CoreKeys,
     private readonly tokens: TokenService,
     private readonly sessions: SessionService,
     private readonly hasher: PasswordHasher,
@@ -48,9 +48,9 @@ export class PasswordResetService {
       const em = this.rootEm.fork();
       const user = await this.users.findByIdentifier(em, identifier);
       if (!user) return;
-      const active = (await this.profiles.readValue(em, user.id, 'isActive', true)) !== false;
-      const address = await this.profiles.readValue(em, user.id, 'email', null);
-      if (!active || typeof address !== 'string') return;
+      const active = await this.coreKeys.read(em, user.id, 'isActive');
+      const address = await this.coreKeys.read(em, user.id, 'email');
+      if (!active || address === null) return;
       const issued = await this.tokens.issue(em, user.id, 'PASSWORD_RESET', this.config.email.passwordResetTtlMs);
       const link = `${this.config.email.publicUrl.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(issued.token)}`;
       this.mailer.send(address, passwordReset({ identifier: user.identifier, link, token: issued.token, expiresAt: issued.expiresAt }), 'passwordReset');
@@ -82,8 +82,8 @@ export class PasswordResetService {
       await this.events.emit(tx, { type: 'auth.password_reset', actorId: user.id, subjectId: user.id, clientAddress, data: {} });
     });
     await this.throttle.tokenSucceeded(clientAddress);
-    const address = await this.profiles.readValue(em, user.id, 'email', null);
-    if (typeof address === 'string') this.mailer.send(address, passwordChanged({ identifier: user.identifier }), 'passwordChanged');
+    const address = await this.coreKeys.read(em, user.id, 'email');
+    if (address !== null) this.mailer.send(address, passwordChanged({ identifier: user.identifier }), 'passwordChanged');
     return true;
   }
 }

@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import type { EventBus } from '../events/events.ts';
-import type { ProfileService } from '../../profiles/profile.service.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
+import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import { User, type UserEntity } from '../users/user.entity.ts';
 import { checkIdentifier, identifierKey } from '../users/identifier.ts';
 import type { UserService } from '../users/user.service.ts';
@@ -26,7 +27,8 @@ export class TrustedHeaderAuth {
     private readonly config: Config['trustedHeader'],
     private readonly identifierMaxLength: number,
     private readonly users: UserService,
-    private readonly profiles: ProfileService,
+    private readonly profiles: ProfileWriter,
+    private readonly coreKeys: CoreKeys,
     private readonly events: EventBus,
     private readonly logger: Logger,
   ) {
@@ -51,8 +53,7 @@ export class TrustedHeaderAuth {
     let user = await this.users.findByIdentifier(em, identifier);
     if (!user && this.config.createUsers) user = await this.create(em, identifier);
     if (!user) return null;
-    const active = await this.profiles.readValue(em, user.id, 'isActive', true);
-    return active === false ? null : user;
+    return (await this.coreKeys.read(em, user.id, 'isActive')) ? user : null;
   }
 
   private async create(em: EntityManager, identifier: string): Promise<UserEntity | null> {
@@ -63,7 +64,7 @@ export class TrustedHeaderAuth {
         [identifier, key, makeUnusablePassword()],
       );
       if (!rows[0]) return null;
-      await this.profiles.createForSignup(tx, String(rows[0].id), {});
+      await this.profiles.createForSignup(tx, String(rows[0].id), {}, new Date());
       return String(rows[0].id);
     });
     if (user) {

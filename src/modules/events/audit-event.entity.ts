@@ -16,6 +16,9 @@ export const AuditEvent = defineEntity({
     subjectId: p.bigint('string').nullable().index('audit_events_subject_id_index'),
     clientAddress: p.string().length(64).nullable(),
     data: p.json<Record<string, unknown>>(),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
   },
 });

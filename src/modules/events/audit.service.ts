@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../errors.ts';
+import { parseId } from '../../ids.ts';
 import { cursors, pageInfo } from '../../pagination.ts';
 
 /** Cursors are event ids (keyset pagination). */
@@ -26,7 +26,7 @@ export class AuditService {
       params.push(args.type);
     }
     if (args.userId) {
-      if (!/^\d{1,19}$/.test(args.userId)) throw badInput({ userId: 'Not a user id.' });
+      parseId(args.userId, 'userId');
       where.push('(actor_id = ? or subject_id = ?)');
       params.push(args.userId, args.userId);
     }
@@ -40,8 +40,8 @@ export class AuditService {
       node: {
         id: String(r.id),
         type: r.type as string,
-        actorId: r.actor_id == null ? null : String(r.actor_id),
-        subjectId: r.subject_id == null ? null : String(r.subject_id),
+        actorId: r.actor_id == null ? null : String(r.actor_id as string | number),
+        subjectId: r.subject_id == null ? null : String(r.subject_id as string | number),
         clientAddress: (r.client_address as string | null) ?? null,
         data: r.data,
         at: new Date(r.created_at as string),

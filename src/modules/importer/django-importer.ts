@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { ProfileDefinition } from '../../profiles/model.ts';
 import { checkValue } from '../../profiles/parse.ts';
-import type { ProfileRegistry } from '../../profiles/registry.ts';
+import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import { identifierKey } from '../users/identifier.ts';
 
 /** A source row the importer left out, and why. */
@@ -56,7 +56,15 @@ interface DjangoUser {
   date_joined: Date;
 }
 
-const REQUIRED_TABLES = ['auth_user', 'auth_group', 'auth_permission', 'django_content_type', 'auth_group_permissions', 'auth_user_groups', 'auth_user_user_permissions'];
+const REQUIRED_TABLES = [
+  'auth_user',
+  'auth_group',
+  'auth_permission',
+  'django_content_type',
+  'auth_group_permissions',
+  'auth_user_groups',
+  'auth_user_user_permissions',
+];
 
 /** `account` profile fields the importer fills from `auth_user` columns. */
 const ACCOUNT_COLUMNS: [field: string, source: keyof DjangoUser][] = [
@@ -88,7 +96,7 @@ const list = (n: number, width = 1) => Array.from({ length: n }, () => `(${Array
  * not take a million round trips. A user whose identifier collides case-insensitively (after
  * NFKC) with another account is reported in `problems` and skipped; the rest go on.
  */
-export async function importDjango(em: EntityManager, registry: ProfileRegistry, options: ImportOptions): Promise<ImportReport> {
+export async function importDjango(em: EntityManager, profiles: ProfileWriter, options: ImportOptions): Promise<ImportReport> {
   const source = new pg.Client({ connectionString: options.from });
   try {
     await source.connect();
@@ -97,13 +105,13 @@ export async function importDjango(em: EntityManager, registry: ProfileRegistry,
   }
   try {
     await checkSource(source);
-    if (!options.dryRun) return await run(em, source, registry, options);
+    if (!options.dryRun) return await run(em, source, profiles, options);
     // A dry run does everything inside one transaction (batches become savepoints) and rolls
     // it back, so later batches see what earlier ones would have written.
     let report: ImportReport | undefined;
     try {
       await em.transactional(async (outer) => {
-        report = await run(outer, source, registry, options);
+        report = await run(outer, source, profiles, options);
         throw new DryRunRollback();
       });
     } catch (error) {
@@ -124,7 +132,7 @@ async function checkSource(source: pg.Client): Promise<void> {
   if (missing.length) throw new ImportSourceError(`Not a Django auth database: missing table(s) ${missing.join(', ')}.`);
 }
 
-async function run(em: EntityManager, source: pg.Client, registry: ProfileRegistry, options: ImportOptions): Promise<ImportReport> {
+async function run(em: EntityManager, source: pg.Client, profiles: ProfileWriter, options: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = {
     dryRun: Boolean(options.dryRun),
     users: { total: 0, inserted: 0, updated: 0, skipped: 0 },
@@ -136,7 +144,7 @@ async function run(em: EntityManager, source: pg.Client, registry: ProfileRegist
     problems: [],
   };
   const batchSize = options.batchSize ?? 2000;
-  const account = registry.get('account');
+  const account = profiles.registry.get('account');
   const { permissionIds, groupIds } = await em.transactional(async (tx) => {
     const permissionIds = await importPermissions(source, tx, report);
     const groupIds = await importGroups(source, tx, report, permissionIds);
@@ -154,7 +162,7 @@ async function run(em: EntityManager, source: pg.Client, registry: ProfileRegist
     if (rows.length === 0) break;
     lastId = rows.at(-1)!.id;
     await em.transactional(async (tx) => {
-      const imported = await importUsers(tx, rows, account, report);
+      const imported = await importUsers(tx, rows, account && { profiles, account }, report);
       await importMemberships(source, tx, imported, permissionIds, groupIds, report);
     });
     done += rows.length;
@@ -187,11 +195,18 @@ async function importGroups(source: pg.Client, tx: EntityManager, report: Import
   const groups = (await source.query<{ id: string; name: string }>('select id::text as id, name from auth_group order by id')).rows;
   const ids = new Map<string, string>();
   for (const g of groups) {
-    const [row] = await tx.execute<{ id: string }[]>('insert into groups (name) values (?) on conflict (name) do update set name = excluded.name returning id', [g.name]);
+    const [row] = await tx.execute<{ id: string }[]>(
+      'insert into groups (name) values (?) on conflict (name) do update set name = excluded.name returning id',
+      [g.name],
+    );
     ids.set(g.id, String(row!.id));
   }
   report.groups = groups.length;
-  const links = (await source.query<{ group_id: string; permission_id: string }>('select group_id::text as group_id, permission_id::text as permission_id from auth_group_permissions')).rows;
+  const links = (
+    await source.query<{ group_id: string; permission_id: string }>(
+      'select group_id::text as group_id, permission_id::text as permission_id from auth_group_permissions',
+    )
+  ).rows;
   if (ids.size) await tx.execute(`delete from group_permissions where group_id in (${[...ids.values()].map(() => '?').join(', ')})`, [...ids.values()], 'run');
   const pairs = links.map((l) => [ids.get(l.group_id), permissionIds.get(l.permission_id)]).filter((p): p is [string, string] => Boolean(p[0] && p[1]));
   for (let i = 0; i < pairs.length; i += 1000) {
@@ -203,7 +218,12 @@ async function importGroups(source: pg.Client, tx: EntityManager, report: Import
 }
 
 /** Writes one batch of users (and their account rows); returns the ids imported. */
-async function importUsers(tx: EntityManager, rows: DjangoUser[], account: ProfileDefinition | undefined, report: ImportReport): Promise<string[]> {
+async function importUsers(
+  tx: EntityManager,
+  rows: DjangoUser[],
+  account: { profiles: ProfileWriter; account: ProfileDefinition } | undefined,
+  report: ImportReport,
+): Promise<string[]> {
   const keys = rows.map((r) => identifierKey(r.username));
   const existing = await tx.execute<{ id: string; identifier_key: string }[]>(
     `select id, identifier_key from users where identifier_key in (${keys.map(() => '?').join(', ')})`,
@@ -238,34 +258,34 @@ async function importUsers(tx: EntityManager, rows: DjangoUser[], account: Profi
   const inserted = saved.filter((s) => s.inserted).length;
   report.users.inserted += inserted;
   report.users.updated += saved.length - inserted;
-  if (account) await importAccounts(tx, accepted, account, report);
+  if (account) await importAccounts(tx, accepted, account.profiles, account.account, report);
   return accepted.map((r) => r.id);
 }
 
-async function importAccounts(tx: EntityManager, rows: DjangoUser[], account: ProfileDefinition, report: ImportReport): Promise<void> {
+async function importAccounts(tx: EntityManager, rows: DjangoUser[], profiles: ProfileWriter, account: ProfileDefinition, report: ImportReport): Promise<void> {
   const mapped = ACCOUNT_COLUMNS.map(([name, source]) => ({ field: account.fields.find((f) => f.name === name), source })).filter(
     (m): m is { field: NonNullable<typeof m.field>; source: keyof DjangoUser } => Boolean(m.field),
   );
-  const values = rows.flatMap((row) => [
-    row.id,
-    ...mapped.map(({ field, source }) => {
-      let value: unknown = row[source];
-      if (value === '') value = null;
-      if (value instanceof Date) value = value.toISOString();
-      if (checkValue(field, value)) {
-        report.problems.push({ table: 'auth_user', id: row.id, reason: `${source} ${JSON.stringify(value)} is not a valid ${field.graphqlType}; imported as null` });
-        value = null;
-      }
-      return value;
-    }),
-  ]);
-  const columns = ['user_id', ...mapped.map((m) => m.field.column)];
-  await tx.execute(
-    `insert into ?? (${columns.map(() => '??').join(', ')}) values ${list(rows.length, columns.length)}
-     on conflict (user_id) do update set ${mapped.map(() => '?? = excluded.??').join(', ')}`,
-    [account.table, ...columns, ...values, ...mapped.flatMap((m) => [m.field.column, m.field.column])],
-    'run',
-  );
+  const accounts = rows.map((row) => ({
+    userId: String(row.id),
+    values: Object.fromEntries(
+      mapped.map(({ field, source }) => {
+        let value: unknown = row[source];
+        if (value === '') value = null;
+        if (value instanceof Date) value = value.toISOString();
+        if (checkValue(field, value)) {
+          report.problems.push({
+            table: 'auth_user',
+            id: row.id,
+            reason: `${source} ${JSON.stringify(value)} is not a valid ${field.graphqlType}; imported as null`,
+          });
+          value = null;
+        }
+        return [field.name, value];
+      }),
+    ),
+  }));
+  await profiles.writeMany(tx, account, accounts, 'update');
 }
 
 async function importMemberships(
@@ -277,15 +297,31 @@ async function importMemberships(
   report: ImportReport,
 ): Promise<void> {
   if (!userIds.length) return;
-  const memberships = (await source.query<{ user_id: string; group_id: string }>('select user_id::text as user_id, group_id::text as group_id from auth_user_groups where user_id = any($1)', [userIds])).rows;
-  const grants = (await source.query<{ user_id: string; permission_id: string }>('select user_id::text as user_id, permission_id::text as permission_id from auth_user_user_permissions where user_id = any($1)', [userIds])).rows;
+  const memberships = (
+    await source.query<{ user_id: string; group_id: string }>(
+      'select user_id::text as user_id, group_id::text as group_id from auth_user_groups where user_id = any($1)',
+      [userIds],
+    )
+  ).rows;
+  const grants = (
+    await source.query<{ user_id: string; permission_id: string }>(
+      'select user_id::text as user_id, permission_id::text as permission_id from auth_user_user_permissions where user_id = any($1)',
+      [userIds],
+    )
+  ).rows;
   const inList = userIds.map(() => '?').join(', ');
   await tx.execute(`delete from user_groups where user_id in (${inList})`, userIds, 'run');
   await tx.execute(`delete from user_permissions where user_id in (${inList})`, userIds, 'run');
   const groupPairs = memberships.map((m) => [m.user_id, groupIds.get(m.group_id)]).filter((p): p is [string, string] => Boolean(p[1]));
   const permPairs = grants.map((g) => [g.user_id, permissionIds.get(g.permission_id)]).filter((p): p is [string, string] => Boolean(p[1]));
-  if (groupPairs.length) await tx.execute(`insert into user_groups (user_id, group_id) values ${list(groupPairs.length, 2)} on conflict do nothing`, groupPairs.flat(), 'run');
-  if (permPairs.length) await tx.execute(`insert into user_permissions (user_id, permission_id) values ${list(permPairs.length, 2)} on conflict do nothing`, permPairs.flat(), 'run');
+  if (groupPairs.length)
+    await tx.execute(`insert into user_groups (user_id, group_id) values ${list(groupPairs.length, 2)} on conflict do nothing`, groupPairs.flat(), 'run');
+  if (permPairs.length)
+    await tx.execute(
+      `insert into user_permissions (user_id, permission_id) values ${list(permPairs.length, 2)} on conflict do nothing`,
+      permPairs.flat(),
+      'run',
+    );
   report.userGroups += groupPairs.length;
   report.userPermissions += permPairs.length;
 }

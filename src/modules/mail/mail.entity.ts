@@ -18,7 +18,10 @@ export const MailOutboxMessage = defineEntity({
     template: p.text(),
     textBody: p.text(),
     htmlBody: p.text(),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
   },
 });
 

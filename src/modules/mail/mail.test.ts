@@ -3,15 +3,7 @@ import nodemailer from 'nodemailer';
 import { pino, type Logger } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { MailOutboxMessage } from './mail.entity.ts';
-import {
-  CaptureTransport,
-  Mailer,
-  OutboxTransport,
-  SmtpTransport,
-  createMailTransport,
-  type MailTransport,
-  type OutgoingMail,
-} from './mailer.ts';
+import { CaptureTransport, Mailer, OutboxTransport, SmtpTransport, createMailTransport, type MailTransport, type OutgoingMail } from './mailer.ts';
 import { confirmEmail, emailChanged, passwordChanged, passwordReset, render } from './templates.ts';
 
 /** A pino logger writing JSON lines into an array, so tests can read what was logged. */
@@ -89,9 +81,7 @@ describe('Mailer', () => {
     expect(mailer.pending).toBe(1);
     await mailer.drain();
     expect(mailer.pending).toBe(0);
-    expect(capture.messages).toEqual([
-      { to: 'ada@example.com', template: 'confirmEmail', subject: 'Subject', text: 'text body', html: '<p>html body</p>' },
-    ]);
+    expect(capture.messages).toEqual([{ to: 'ada@example.com', template: 'confirmEmail', subject: 'Subject', text: 'text body', html: '<p>html body</p>' }]);
   });
 
   it('never throws when the transport rejects or throws, and logs the error with the template', async () => {
@@ -104,7 +94,7 @@ describe('Mailer', () => {
     const throwing: MailTransport = {
       deliver: vi.fn(() => {
         throw new Error('sync failure');
-      }) as MailTransport['deliver'],
+      }),
     };
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
@@ -128,6 +118,7 @@ describe('Mailer', () => {
 
   it('drain() waits for slow deliveries, including ones scheduled while draining', async () => {
     const delivered: string[] = [];
+    // eslint-disable-next-line prefer-const -- the transport below refers to it before it is built
     let mailer: Mailer;
     const slow: MailTransport = {
       async deliver(mail) {

@@ -116,12 +116,13 @@ export class CaptureTransport implements MailTransport {
    */
   waitFor(predicate: (mail: OutgoingMail) => boolean = () => true, timeoutMs = 5000): Promise<OutgoingMail> {
     return new Promise<OutgoingMail>((resolve, reject) => {
+      // eslint-disable-next-line prefer-const -- assigned after `finish`, which clears it
       let timer: NodeJS.Timeout | undefined;
       const finish = (error: unknown, mail?: OutgoingMail) => {
         this.waiters.delete(check);
         clearTimeout(timer);
         if (mail) resolve(mail);
-        else reject(error);
+        else reject(error instanceof Error ? error : new Error(String(error)));
       };
       const check = (mail: OutgoingMail): boolean => {
         try {
@@ -135,10 +136,7 @@ export class CaptureTransport implements MailTransport {
       };
       for (const mail of this.messages) if (check(mail)) return;
       this.waiters.add(check);
-      timer = setTimeout(
-        () => finish(new Error(`CaptureTransport.waitFor: no matching message within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => finish(new Error(`CaptureTransport.waitFor: no matching message within ${timeoutMs} ms`)), timeoutMs);
     });
   }
 
@@ -257,10 +255,7 @@ export interface MailTransportConfig {
  * (the root EntityManager), `smtp` → {@link SmtpTransport}. Throws an `Error` at startup if
  * `smtp` is chosen without `smtpUrl` (config validation normally catches that first).
  */
-export function createMailTransport(
-  config: MailTransportConfig,
-  deps: { em: EntityManager; logger: Logger },
-): MailTransport {
+export function createMailTransport(config: MailTransportConfig, deps: { em: EntityManager; logger: Logger }): MailTransport {
   if (config.transport === 'smtp') {
     if (!config.smtpUrl) throw new Error('SMTP_URL is required when MAIL_TRANSPORT is smtp');
     return new SmtpTransport(config.smtpUrl, config.from);

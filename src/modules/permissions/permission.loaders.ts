@@ -1,7 +1,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ProfileLoaders } from '../../profiles/loaders.ts';
-import type { ProfileRegistry } from '../../profiles/registry.ts';
+import { sql, valueList } from '../../profiles/sql.ts';
+import { execute } from '../../profiles/store.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
 
 /** A group as the API shows it. */
 export interface GroupRow {
@@ -18,15 +20,14 @@ export interface PermissionRow {
   name: string;
 }
 
-/** The account flags Django's permission checks depend on, read through the data bag. */
+/** The account flags Django's permission checks depend on (core keys `isActive`, `isStaff`, `isSuperuser`). */
 export interface AccountFlags {
   active: boolean;
   staff: boolean;
   superuser: boolean;
 }
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const permissionColumns = `p.id, p.app_label || '.' || p.codename as key, p.app_label as "appLabel", p.codename, p.name`;
+const permissionColumns = sql`p.id, p.app_label || '.' || p.codename as key, p.app_label as "appLabel", p.codename, p.name`;
 
 /**
  * Per-request DataLoaders of groups, granted permissions and account flags, and the
@@ -38,38 +39,37 @@ export class PermissionLoaders {
   constructor(
     private readonly em: EntityManager,
     private readonly profiles: ProfileLoaders,
-    private readonly registry: ProfileRegistry,
+    private readonly coreKeys: CoreKeys,
   ) {}
 
   readonly groups = new DataLoader<string, GroupRow[]>(async (ids) => {
-    const rows = await this.em.execute<{ user_id: string; id: string; name: string }[]>(
-      `select ug.user_id, g.id, g.name from user_groups ug join groups g on g.id = ug.group_id
-        where ug.user_id in (${placeholders(ids.length)}) order by g.name`,
-      [...ids],
+    const rows = await execute<{ user_id: string; id: string; name: string }[]>(
+      this.em,
+      sql`select ug.user_id, g.id, g.name from user_groups ug join groups g on g.id = ug.group_id
+        where ug.user_id in ${valueList(ids)} order by g.name`,
     );
     return ids.map((id) => rows.filter((r) => String(r.user_id) === id).map((r) => ({ id: String(r.id), name: r.name })));
   });
 
   /** Permission keys granted directly or through groups (without the superuser rule). */
   readonly granted = new DataLoader<string, Set<string>>(async (ids) => {
-    const list = placeholders(ids.length);
-    const rows = await this.em.execute<{ user_id: string; key: string }[]>(
-      `select up.user_id, p.app_label || '.' || p.codename as key
-         from user_permissions up join permissions p on p.id = up.permission_id where up.user_id in (${list})
+    const rows = await execute<{ user_id: string; key: string }[]>(
+      this.em,
+      sql`select up.user_id, p.app_label || '.' || p.codename as key
+         from user_permissions up join permissions p on p.id = up.permission_id where up.user_id in ${valueList(ids)}
        union
        select ug.user_id, p.app_label || '.' || p.codename
          from user_groups ug join group_permissions gp on gp.group_id = ug.group_id join permissions p on p.id = gp.permission_id
-        where ug.user_id in (${list})`,
-      [...ids, ...ids],
+        where ug.user_id in ${valueList(ids)}`,
     );
     return ids.map((id) => new Set(rows.filter((r) => String(r.user_id) === id).map((r) => r.key)));
   });
 
   readonly groupPermissions = new DataLoader<string, PermissionRow[]>(async (ids) => {
-    const rows = await this.em.execute<(PermissionRow & { group_id: string })[]>(
-      `select gp.group_id, ${permissionColumns} from group_permissions gp join permissions p on p.id = gp.permission_id
-        where gp.group_id in (${placeholders(ids.length)}) order by key`,
-      [...ids],
+    const rows = await execute<(PermissionRow & { group_id: string })[]>(
+      this.em,
+      sql`select gp.group_id, ${permissionColumns} from group_permissions gp join permissions p on p.id = gp.permission_id
+        where gp.group_id in ${valueList(ids)} order by key`,
     );
     return ids.map((id) => rows.filter((r) => String(r.group_id) === id).map(({ group_id: _g, ...p }) => ({ ...p, id: String(p.id) })));
   });
@@ -78,25 +78,19 @@ export class PermissionLoaders {
 
   /** Every permission, sorted by key (what a superuser holds). One statement per request. */
   allPermissions(): Promise<PermissionRow[]> {
-    this.catalog ??= this.em
-      .execute<PermissionRow[]>(`select ${permissionColumns} from permissions p order by key`)
-      .then((rows) => rows.map((r) => ({ ...r, id: String(r.id) })));
+    this.catalog ??= execute<PermissionRow[]>(this.em, sql`select ${permissionColumns} from permissions p order by key`).then((rows) =>
+      rows.map((r) => ({ ...r, id: String(r.id) })),
+    );
     return this.catalog;
   }
 
-  /** `isActive` (absent → true), `isStaff`, `isSuperuser` (absent → false) of `userId`, through the data bag. */
+  /** The core keys `isActive` (absent → true), `isStaff`, `isSuperuser` (absent → false) of `userId`, batched. */
   async flags(userId: string): Promise<AccountFlags> {
-    const read = async (key: string, absent: boolean) => {
-      let resolved;
-      try {
-        resolved = this.registry.resolveForRead(key);
-      } catch {
-        return absent;
-      }
-      const value = (await this.profiles.load(resolved.profile.name, userId))?.[resolved.field.name];
-      return typeof value === 'boolean' ? value : absent;
-    };
-    const [active, staff, superuser] = await Promise.all([read('isActive', true), read('isStaff', false), read('isSuperuser', false)]);
+    const [active, staff, superuser] = await Promise.all([
+      this.coreKeys.load(this.profiles, userId, 'isActive'),
+      this.coreKeys.load(this.profiles, userId, 'isStaff'),
+      this.coreKeys.load(this.profiles, userId, 'isSuperuser'),
+    ]);
     return { active, staff, superuser };
   }
 

@@ -1,10 +1,13 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from '../../context.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
-import type { ProfileRegistry } from '../../profiles/registry.ts';
-import { upsertRow } from '../../profiles/store.ts';
+import { parseId } from '../../ids.ts';
+import { requireViewer, type RequestScope } from '../../request.ts';
+import type { EventBus } from '../events/events.ts';
+import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import type { UserEntity } from '../users/user.entity.ts';
+import type { UserService } from '../users/user.service.ts';
+import { requireStaffPerm, requireSuperuser } from './access.ts';
 import type { GroupRow, PermissionRow } from './permission.loaders.ts';
 
 const PERMISSION_KEY = /^([a-z][a-z0-9_]{0,99})\.([a-z][a-z0-9_]{0,99})$/;
@@ -17,38 +20,20 @@ export interface UserFlagsInput {
 }
 
 /**
- * Administration of groups, permissions and account flags, and the authorization rule every
- * guarded resolver uses: the viewer must be active staff (`isStaff` or `isSuperuser`) holding
- * the named permission (superusers hold all). Only a superuser may grant or revoke
- * `isSuperuser`. Each change emits a `permission.changed` event.
+ * Administration of groups, permissions and account flags. Every operation needs active
+ * staff holding the operation's Django permission (see `requireStaffPerm` in access.ts); only
+ * a superuser may grant or revoke `isSuperuser`. Each change emits a `permission.changed` event.
  */
 export class PermissionService {
-  constructor(private readonly registry: ProfileRegistry) {}
-
-  /**
-   * Throws unless the viewer is active staff with `perm`. Errors: `UNAUTHENTICATED`,
-   * `FORBIDDEN` (naming the permission).
-   */
-  async requireStaffPerm(ctx: Context, perm: string): Promise<void> {
-    if (!ctx.viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
-    const flags = await ctx.permissions.flags(ctx.viewer.user.id);
-    const staff = flags.active && (flags.staff || flags.superuser);
-    if (!staff || !(await ctx.permissions.hasPerm(ctx.viewer.user.id, perm))) {
-      throw appError(ErrorCode.FORBIDDEN, `This needs staff status and the permission "${perm}".`, { permission: perm });
-    }
-  }
-
-  /** Whether the viewer may see `userId`'s groups and permissions: the user themself, or staff. */
-  async canInspect(ctx: Context, userId: string): Promise<boolean> {
-    if (!ctx.viewer) return false;
-    if (ctx.viewer.user.id === userId) return true;
-    const flags = await ctx.permissions.flags(ctx.viewer.user.id);
-    return flags.active && (flags.staff || flags.superuser);
-  }
+  constructor(
+    private readonly users: UserService,
+    private readonly writer: ProfileWriter,
+    private readonly events: EventBus,
+  ) {}
 
   /** Creates a permission `<app_label>.<codename>`. Errors: `BAD_USER_INPUT` (format, duplicate). */
-  async createPermission(ctx: Context, key: string, name: string): Promise<PermissionRow> {
-    await this.requireStaffPerm(ctx, 'auth.add_permission');
+  async createPermission(ctx: RequestScope, key: string, name: string): Promise<PermissionRow> {
+    await requireStaffPerm(ctx, 'auth.add_permission');
     const match = PERMISSION_KEY.exec(key);
     if (!match) throw badInput({ key: 'Use "<app_label>.<codename>" in lower case, e.g. "blog.publish_post".' });
     try {
@@ -66,8 +51,8 @@ export class PermissionService {
   }
 
   /** Creates a group with the given permissions. Errors: `BAD_USER_INPUT`. */
-  async createGroup(ctx: Context, name: string, permissions: readonly string[]): Promise<GroupRow> {
-    await this.requireStaffPerm(ctx, 'auth.add_group');
+  async createGroup(ctx: RequestScope, name: string, permissions: readonly string[]): Promise<GroupRow> {
+    await requireStaffPerm(ctx, 'auth.add_group');
     const group = await ctx.em.transactional(async (tx) => {
       let row: { id: string; name: string } | undefined;
       try {
@@ -85,48 +70,48 @@ export class PermissionService {
   }
 
   /** Replaces a group's permissions. Errors: `NOT_FOUND`, `BAD_USER_INPUT`. */
-  async setGroupPermissions(ctx: Context, groupId: string, permissions: readonly string[]): Promise<GroupRow> {
-    await this.requireStaffPerm(ctx, 'auth.change_group');
+  async setGroupPermissions(ctx: RequestScope, groupId: string, permissions: readonly string[]): Promise<GroupRow> {
+    await requireStaffPerm(ctx, 'auth.change_group');
     const group = await this.group(ctx.em, groupId);
     await ctx.em.transactional((tx) => this.replaceGroupPermissions(tx, group.id, permissions));
-    ctx.permissions.groupPermissions.clear(group.id);
+    ctx.loaders.permissions.groupPermissions.clear(group.id);
     await this.changed(ctx, { action: 'group.permissions', group: group.name, permissions });
     return group;
   }
 
   /** Deletes a group (members lose its permissions). Idempotent. */
-  async deleteGroup(ctx: Context, groupId: string): Promise<boolean> {
-    await this.requireStaffPerm(ctx, 'auth.delete_group');
-    if (!/^\d{1,19}$/.test(groupId)) return true;
-    await ctx.em.execute('delete from groups where id = ?', [groupId], 'run');
+  async deleteGroup(ctx: RequestScope, groupId: string): Promise<boolean> {
+    await requireStaffPerm(ctx, 'auth.delete_group');
+    await ctx.em.execute('delete from groups where id = ?', [parseId(groupId, 'groupId')], 'run');
     await this.changed(ctx, { action: 'group.deleted', groupId });
     return true;
   }
 
   /** Replaces a user's groups. Errors: `NOT_FOUND` (user or a group). */
-  async setUserGroups(ctx: Context, userId: string, groupIds: readonly string[]): Promise<UserEntity> {
-    await this.requireStaffPerm(ctx, 'auth.change_user');
+  async setUserGroups(ctx: RequestScope, userId: string, groupIds: readonly string[]): Promise<UserEntity> {
+    await requireStaffPerm(ctx, 'auth.change_user');
     const user = await this.user(ctx, userId);
     const groups = await Promise.all(groupIds.map((id) => this.group(ctx.em, id)));
     await ctx.em.transactional(async (tx) => {
       await tx.execute('delete from user_groups where user_id = ?', [user.id], 'run');
       for (const g of groups) await tx.execute('insert into user_groups (user_id, group_id) values (?, ?) on conflict do nothing', [user.id, g.id], 'run');
     });
-    ctx.permissions.clear(user.id);
+    ctx.loaders.permissions.clear(user.id);
     await this.changed(ctx, { action: 'user.groups', userId: user.id, groups: groups.map((g) => g.name) });
     return user;
   }
 
   /** Replaces a user's direct permissions. Errors: `NOT_FOUND`, `BAD_USER_INPUT` (unknown permission). */
-  async setUserPermissions(ctx: Context, userId: string, permissions: readonly string[]): Promise<UserEntity> {
-    await this.requireStaffPerm(ctx, 'auth.change_user');
+  async setUserPermissions(ctx: RequestScope, userId: string, permissions: readonly string[]): Promise<UserEntity> {
+    await requireStaffPerm(ctx, 'auth.change_user');
     const user = await this.user(ctx, userId);
     await ctx.em.transactional(async (tx) => {
       const ids = await this.permissionIds(tx, permissions);
       await tx.execute('delete from user_permissions where user_id = ?', [user.id], 'run');
-      for (const id of ids) await tx.execute('insert into user_permissions (user_id, permission_id) values (?, ?) on conflict do nothing', [user.id, id], 'run');
+      for (const id of ids)
+        await tx.execute('insert into user_permissions (user_id, permission_id) values (?, ?) on conflict do nothing', [user.id, id], 'run');
     });
-    ctx.permissions.clear(user.id);
+    ctx.loaders.permissions.clear(user.id);
     await this.changed(ctx, { action: 'user.permissions', userId: user.id, permissions });
     return user;
   }
@@ -136,33 +121,22 @@ export class PermissionService {
    * `FORBIDDEN` (changing `isSuperuser` needs a superuser), `NOT_FOUND`, `BAD_USER_INPUT`
    * (no installed profile holds a flag).
    */
-  async setUserFlags(ctx: Context, userId: string, flags: UserFlagsInput): Promise<UserEntity> {
-    await this.requireStaffPerm(ctx, 'auth.change_user');
-    if (flags.isSuperuser != null && !(await ctx.permissions.flags(ctx.viewer!.user.id)).superuser) {
-      throw appError(ErrorCode.FORBIDDEN, 'Only a superuser may change isSuperuser.');
-    }
+  async setUserFlags(ctx: RequestScope, userId: string, flags: UserFlagsInput): Promise<UserEntity> {
+    await requireStaffPerm(ctx, 'auth.change_user');
+    if (flags.isSuperuser != null) await requireSuperuser(ctx, 'change isSuperuser');
     const user = await this.user(ctx, userId);
-    const given = Object.entries(flags).filter(([, v]) => v != null) as [string, boolean][];
-    await ctx.em.transactional(async (tx) => {
-      for (const [key, value] of given) {
-        let resolved;
-        try {
-          resolved = this.registry.resolveStrict(key);
-        } catch {
-          throw badInput({ [`flags.${key}`]: `No installed profile holds "${key}".` });
-        }
-        await upsertRow(tx, resolved.profile, user.id, { [resolved.field.name]: value });
-      }
-    });
-    ctx.permissions.clear(user.id);
-    await this.changed(ctx, { action: 'user.flags', userId: user.id, flags: Object.fromEntries(given) });
+    const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v != null)) as Record<'isActive' | 'isStaff' | 'isSuperuser', boolean>;
+    await ctx.em.transactional((tx) => this.writer.writeCoreKeys(tx, user.id, given, 'flags.'));
+    ctx.loaders.permissions.clear(user.id);
+    await this.changed(ctx, { action: 'user.flags', userId: user.id, flags: { ...given } });
     return user;
   }
 
   private async replaceGroupPermissions(tx: EntityManager, groupId: string, permissions: readonly string[]): Promise<void> {
     const ids = await this.permissionIds(tx, permissions);
     await tx.execute('delete from group_permissions where group_id = ?', [groupId], 'run');
-    for (const id of ids) await tx.execute('insert into group_permissions (group_id, permission_id) values (?, ?) on conflict do nothing', [groupId, id], 'run');
+    for (const id of ids)
+      await tx.execute('insert into group_permissions (group_id, permission_id) values (?, ?) on conflict do nothing', [groupId, id], 'run');
   }
 
   private async permissionIds(em: EntityManager, keys: readonly string[]): Promise<string[]> {
@@ -179,18 +153,18 @@ export class PermissionService {
   }
 
   private async group(em: EntityManager, groupId: string): Promise<GroupRow> {
-    const rows = /^\d{1,19}$/.test(groupId) ? await em.execute<GroupRow[]>('select id, name from groups where id = ?', [groupId]) : [];
+    const rows = await em.execute<GroupRow[]>('select id, name from groups where id = ?', [parseId(groupId, 'groupId')]);
     if (!rows[0]) throw appError(ErrorCode.NOT_FOUND, 'No such group.', { groupId });
     return { id: String(rows[0].id), name: rows[0].name };
   }
 
-  private async user(ctx: Context, userId: string): Promise<UserEntity> {
-    const user = await ctx.services.users.findById(ctx.em, userId);
+  private async user(ctx: RequestScope, userId: string): Promise<UserEntity> {
+    const user = await this.users.findById(ctx.em, parseId(userId, 'userId'));
     if (!user) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
     return user;
   }
 
-  private async changed(ctx: Context, data: Record<string, unknown>): Promise<void> {
-    await ctx.services.events.emit(ctx.em, { type: 'permission.changed', actorId: ctx.viewer?.user.id ?? null, subjectId: (data.userId as string) ?? null, data });
+  private async changed(ctx: RequestScope, data: Record<string, unknown>): Promise<void> {
+    await this.events.emit(ctx.em, { type: 'permission.changed', actorId: requireViewer(ctx).user.id, subjectId: (data.userId as string) ?? null, data });
   }
 }

@@ -14,7 +14,10 @@ export const Session = defineEntity({
     id: p.bigint('string').primary().autoincrement(),
     user: p.manyToOne(User).deleteRule('cascade').index('sessions_user_id_index'),
     tokenHash: p.type('blob').columnType('bytea').unique('sessions_token_hash_unique'),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
     lastSeenAt: p.datetime(),
     expiresAt: p.datetime(),
   },

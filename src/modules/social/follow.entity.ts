@@ -14,7 +14,10 @@ export const Follow = defineEntity({
     follower: p.manyToOne(User).deleteRule('cascade'),
     followee: p.manyToOne(User).deleteRule('cascade'),
     status: p.enum(['PENDING', 'CONFIRMED'] as const),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
     confirmedAt: p.datetime().nullable(),
   },
   uniques: [{ name: 'follows_pair_unique', properties: ['follower', 'followee'] }],

@@ -1,20 +1,15 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
-import { cursors, pageInfo, type PageInfo } from '../../pagination.ts';
+import { cursors, pageInfo } from '../../pagination.ts';
+import { ident, joinSql, rawSql, sql, valueList } from '../../profiles/sql.ts';
+import { execute } from '../../profiles/store.ts';
 import { userColumns as columnsOf, userFromRow, type UserEntity } from '../users/user.entity.ts';
-import type { FollowStatus } from './follow.service.ts';
-
-/** A page of a follow list (followers or following), as `FollowConnection` expects. */
-export interface FollowPage {
-  edges: { cursor: string; node: UserEntity; since: Date }[];
-  pageInfo: PageInfo;
-}
+import type { FollowPage, FollowStatus } from './follow.types.ts';
 
 const offsets = cursors('f');
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const userColumns = columnsOf('u');
+const userColumns = rawSql(columnsOf('u'));
 
 /**
  * Per-request DataLoaders of the follow graph: counts, the viewer's status towards each
@@ -34,9 +29,9 @@ export class FollowLoaders {
   /** The viewer's follow status towards each user (`NONE` without a viewer). */
   readonly viewerStatus = new DataLoader<string, FollowStatus>(async (ids) => {
     if (!this.viewerId) return ids.map(() => 'NONE');
-    const rows = await this.em.execute<{ id: string; status: FollowStatus }[]>(
-      `select followee_id as id, status from follows where follower_id = ? and followee_id in (${placeholders(ids.length)})`,
-      [this.viewerId, ...ids],
+    const rows = await execute<{ id: string; status: FollowStatus }[]>(
+      this.em,
+      sql`select followee_id as id, status from follows where follower_id = ${this.viewerId} and followee_id in ${valueList(ids)}`,
     );
     const byId = new Map(rows.map((r) => [String(r.id), r.status]));
     return ids.map((id) => byId.get(id) ?? 'NONE');
@@ -44,12 +39,12 @@ export class FollowLoaders {
 
   /** Pending requests to each user, oldest first. */
   readonly requests = new DataLoader<string, { follower: UserEntity; requestedAt: Date }[]>(async (ids) => {
-    const rows = await this.em.execute<Record<string, unknown>[]>(
-      `select f.followee_id as owner, f.created_at as requested_at, ${userColumns}
+    const rows = await execute(
+      this.em,
+      sql`select f.followee_id as owner, f.created_at as requested_at, ${userColumns}
          from follows f join users u on u.id = f.follower_id
-        where f.status = 'PENDING' and f.followee_id in (${placeholders(ids.length)})
+        where f.status = 'PENDING' and f.followee_id in ${valueList(ids)}
         order by f.created_at, f.id`,
-      [...ids],
     );
     const byOwner = new Map<string, { follower: UserEntity; requestedAt: Date }[]>();
     for (const row of rows) {
@@ -87,34 +82,37 @@ export class FollowLoaders {
 
   private async page(direction: 'followers' | 'following', ids: string[], size: number, offset: number): Promise<Map<string, FollowPage>> {
     const [own, other] = direction === 'followers' ? ['followee_id', 'follower_id'] : ['follower_id', 'followee_id'];
-    const rows = await this.em.execute<Record<string, unknown>[]>(
-      `select t.owner, f.confirmed_at as since, ${userColumns}
-         from (values ${ids.map(() => '(?::bigint)').join(', ')}) as t(owner)
+    const owners = joinSql(ids.map((id) => sql`(${id}::bigint)`));
+    const rows = await execute(
+      this.em,
+      sql`select t.owner, f.confirmed_at as since, ${userColumns}
+         from (values ${owners}) as t(owner)
          cross join lateral (
-           select * from follows f where f.${own} = t.owner and f.status = 'CONFIRMED'
-            order by f.confirmed_at desc, f.id desc limit ? offset ?
+           select * from follows f where ${ident('f', own)} = t.owner and f.status = 'CONFIRMED'
+            order by f.confirmed_at desc, f.id desc limit ${size + 1} offset ${offset}
          ) f
-         join users u on u.id = f.${other}`,
-      [...ids, size + 1, offset],
+         join users u on u.id = ${ident('f', other)}`,
     );
     const byOwner = new Map<string, Record<string, unknown>[]>();
     for (const row of rows) byOwner.set(String(row.owner), [...(byOwner.get(String(row.owner)) ?? []), row]);
     return new Map(
       ids.map((id) => {
         const list = byOwner.get(id) ?? [];
-        const edges = list.slice(0, size).map((row, i) => ({ cursor: offsets.encode(offset + i), node: userFromRow(row), since: new Date(row.since as string) }));
+        const edges = list
+          .slice(0, size)
+          .map((row, i) => ({ cursor: offsets.encode(offset + i), node: userFromRow(row), since: new Date(row.since as string) }));
         return [id, { edges, pageInfo: pageInfo(edges, list.length > size, offset > 0) }];
       }),
     );
   }
 
   private async counts(column: 'followee_id' | 'follower_id', ids: readonly string[]): Promise<number[]> {
-    const rows = await this.em.execute<{ id: string; n: number }[]>(
-      `select ${column} as id, count(*)::int as n from follows where status = 'CONFIRMED' and ${column} in (${placeholders(ids.length)}) group by ${column}`,
-      [...ids],
+    const col = ident(column);
+    const rows = await execute<{ id: string; n: number }[]>(
+      this.em,
+      sql`select ${col} as id, count(*)::int as n from follows where status = 'CONFIRMED' and ${col} in ${valueList(ids)} group by ${col}`,
     );
     const byId = new Map(rows.map((r) => [String(r.id), r.n]));
     return ids.map((id) => byId.get(id) ?? 0);
   }
-
 }

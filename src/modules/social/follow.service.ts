@@ -1,21 +1,13 @@
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from '../../context.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
-import type { ProfileService } from '../../profiles/profile.service.ts';
+import { parseId } from '../../ids.ts';
+import { requireViewer, type RequestScope } from '../../request.ts';
 import type { EventBus, EventPayloads } from '../events/events.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
+import type { FollowStatus } from './follow.types.ts';
 
-export type FollowStatus = 'NONE' | 'PENDING' | 'CONFIRMED';
-
-function viewerId(ctx: Context): string {
-  if (!ctx.viewer) throw appError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
-  return ctx.viewer.user.id;
-}
-
-function checkId(id: string, field: string): string {
-  if (!/^\d{1,19}$/.test(id)) throw appError(ErrorCode.NOT_FOUND, 'No such user.', { field });
-  return id;
-}
+const viewerId = (scope: RequestScope): string => requireViewer(scope).user.id;
 
 /**
  * The follow graph (SPEC §6). Every operation is one conditional statement, so concurrent
@@ -28,13 +20,13 @@ function checkId(id: string, field: string): string {
  */
 export class FollowService {
   constructor(
-    private readonly profiles: ProfileService,
+    private readonly coreKeys: CoreKeys,
     private readonly everyoneRequiresConfirmation: boolean,
     private readonly events: EventBus,
   ) {}
 
-  private changed(ctx: Context, action: EventPayloads['follow.changed']['action'], followerId: string, followeeId: string) {
-    const actorId = ctx.viewer!.user.id;
+  private changed(ctx: RequestScope, action: EventPayloads['follow.changed']['action'], followerId: string, followeeId: string) {
+    const actorId = viewerId(ctx);
     return this.events.emit(ctx.em, {
       type: 'follow.changed',
       actorId,
@@ -44,13 +36,11 @@ export class FollowService {
   }
 
   /** Follows `followeeId` as the viewer; returns the resulting status. */
-  async follow(ctx: Context, followeeId: string): Promise<FollowStatus> {
+  async follow(ctx: RequestScope, followeeId: string): Promise<FollowStatus> {
     const followerId = viewerId(ctx);
-    checkId(followeeId, 'userId');
+    parseId(followeeId, 'userId');
     if (followeeId === followerId) throw badInput({ userId: 'You cannot follow yourself.' });
-    const needsConfirmation =
-      this.everyoneRequiresConfirmation ||
-      (await this.profiles.readValue(ctx.em, followeeId, 'followRequiresConfirmation', false)) === true;
+    const needsConfirmation = this.everyoneRequiresConfirmation || (await this.coreKeys.read(ctx.em, followeeId, 'followRequiresConfirmation'));
     const status = needsConfirmation ? 'PENDING' : 'CONFIRMED';
     try {
       const inserted = await ctx.em.execute<{ status: FollowStatus }[]>(
@@ -71,17 +61,17 @@ export class FollowService {
   }
 
   /** Ends the viewer's follow of `followeeId`, confirmed or pending. */
-  async unfollow(ctx: Context, followeeId: string): Promise<boolean> {
-    if (await this.delete(ctx.em, viewerId(ctx), checkId(followeeId, 'userId'), null)) {
+  async unfollow(ctx: RequestScope, followeeId: string): Promise<boolean> {
+    if (await this.delete(ctx.em, viewerId(ctx), parseId(followeeId, 'userId'), null)) {
       await this.changed(ctx, 'unfollowed', viewerId(ctx), followeeId);
     }
     return true;
   }
 
   /** Confirms a pending request to the viewer. Errors: `NOT_FOUND` when there is no follow row. */
-  async confirm(ctx: Context, followerId: string): Promise<boolean> {
+  async confirm(ctx: RequestScope, followerId: string): Promise<boolean> {
     const followeeId = viewerId(ctx);
-    checkId(followerId, 'followerId');
+    parseId(followerId, 'followerId');
     const moved = await ctx.em.execute<{ affectedRows: number }>(
       `update follows set status = 'CONFIRMED', confirmed_at = now()
         where follower_id = ? and followee_id = ? and status = 'PENDING'`,
@@ -97,16 +87,16 @@ export class FollowService {
   }
 
   /** Deletes a pending request to the viewer; a confirmed follow stays. */
-  async reject(ctx: Context, followerId: string): Promise<boolean> {
-    if (await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), 'PENDING')) {
+  async reject(ctx: RequestScope, followerId: string): Promise<boolean> {
+    if (await this.delete(ctx.em, parseId(followerId, 'followerId'), viewerId(ctx), 'PENDING')) {
       await this.changed(ctx, 'rejected', followerId, viewerId(ctx));
     }
     return true;
   }
 
   /** Removes a follower of the viewer (confirmed or pending). */
-  async removeFollower(ctx: Context, followerId: string): Promise<boolean> {
-    if (await this.delete(ctx.em, checkId(followerId, 'followerId'), viewerId(ctx), null)) {
+  async removeFollower(ctx: RequestScope, followerId: string): Promise<boolean> {
+    if (await this.delete(ctx.em, parseId(followerId, 'followerId'), viewerId(ctx), null)) {
       await this.changed(ctx, 'removed', followerId, viewerId(ctx));
     }
     return true;
@@ -116,8 +106,8 @@ export class FollowService {
    * Pending requests to `userId`, or null unless the viewer is that user: requests are
    * private to the followee. (Follower and following lists and counts are public.)
    */
-  requestsFor(ctx: Context, userId: string) {
-    return ctx.viewer?.user.id === userId ? ctx.follows.requests.load(userId) : null;
+  requestsFor(ctx: RequestScope, userId: string) {
+    return ctx.viewer?.user.id === userId ? ctx.loaders.follows.requests.load(userId) : null;
   }
 
   private async delete(em: EntityManager, followerId: string, followeeId: string, status: FollowStatus | null): Promise<boolean> {
@@ -130,10 +120,7 @@ export class FollowService {
   }
 
   private async status(em: EntityManager, followerId: string, followeeId: string): Promise<FollowStatus> {
-    const rows = await em.execute<{ status: FollowStatus }[]>(
-      'select status from follows where follower_id = ? and followee_id = ?',
-      [followerId, followeeId],
-    );
+    const rows = await em.execute<{ status: FollowStatus }[]>('select status from follows where follower_id = ? and followee_id = ?', [followerId, followeeId]);
     return rows[0]?.status ?? 'NONE';
   }
 }

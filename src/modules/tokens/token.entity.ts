@@ -19,7 +19,10 @@ export const UserToken = defineEntity({
     purpose: p.enum(TOKEN_PURPOSES),
     tokenHash: p.type('blob').columnType('bytea').unique('user_tokens_token_hash_unique'),
     payload: p.json<Record<string, unknown>>().nullable(),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),
   },

@@ -10,15 +10,21 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
  *   starting with `!` (an unusable password).
  * - `id` is a bigint, handled as a decimal string end to end (GraphQL `ID`).
  */
+/** The unique constraint on `users.identifier_key`: violating it means the identifier is taken. */
+export const IDENTIFIER_KEY_UNIQUE = 'users_identifier_key_unique';
+
 export const User = defineEntity({
   name: 'User',
   tableName: 'users',
   properties: {
     id: p.bigint('string').primary().autoincrement(),
     identifier: p.text(),
-    identifierKey: p.text().unique('users_identifier_key_unique').hidden(),
+    identifierKey: p.text().unique(IDENTIFIER_KEY_UNIQUE).hidden(),
     password: p.text().hidden(),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
   },
 });
 
@@ -30,8 +36,7 @@ export const User = defineEntity({
 export type UserEntity = Pick<InferEntity<typeof User>, 'id' | 'identifier' | 'identifierKey' | 'password' | 'createdAt'>;
 
 /** Columns to select for {@link userFromRow}, with `alias` as the users table alias. */
-export const userColumns = (alias: string) =>
-  `${alias}.id, ${alias}.identifier, ${alias}.identifier_key, ${alias}.password, ${alias}.created_at`;
+export const userColumns = (alias: string) => `${alias}.id, ${alias}.identifier, ${alias}.identifier_key, ${alias}.password, ${alias}.created_at`;
 
 /** A plain user from a raw `users` row (snake_case columns; bigint id and timestamps as text). */
 export function userFromRow(row: Record<string, unknown>): UserEntity {

@@ -1,20 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { QueryUsersArgs } from '../../__generated__/resolvers-types.ts';
 import { badInput } from '../../errors.ts';
-import { cursors, pageInfo, type PageInfo } from '../../pagination.ts';
-import type { ProfileRegistry } from '../../profiles/registry.ts';
-import { compileUserQuery, type UserOrder, type UserWhere } from '../../profiles/user-query.ts';
+import { isId } from '../../ids.ts';
+import { cursors, pageInfo } from '../../pagination.ts';
 import type { ProfileLoaders } from '../../profiles/loaders.ts';
 import type { ProfileDefinition } from '../../profiles/model.ts';
-import { rowOf, selectList } from '../../profiles/store.ts';
-import { userColumns, userFromRow, type UserEntity } from './user.entity.ts';
+import type { ProfileRegistry } from '../../profiles/registry.ts';
+import { ident, joinSql, rawSql, sql, valueList, type Sql } from '../../profiles/sql.ts';
+import { execute, rowOf, selectList } from '../../profiles/store.ts';
 import { identifierKey } from './identifier.ts';
-
-/** A Relay page of users. `totalCount` is computed only when asked for. */
-export interface UserPage {
-  edges: { cursor: string; node: UserEntity }[];
-  pageInfo: PageInfo;
-  totalCount: number | null;
-}
+import { userColumns, userFromRow, type UserEntity } from './user.entity.ts';
+import { compileUserQuery } from './user-query.ts';
+import type { UserPage } from './user.types.ts';
 
 /** Profiles a query will read for each user, and the loaders to prime with them. */
 export interface Lookahead {
@@ -27,15 +24,18 @@ export interface Lookahead {
  * columns prefixed `<name>__`), and `prime(row)` handing each found profile row to the loaders.
  * A missing row is not primed: the loader then creates it lazily, batched, as usual.
  */
-function joinedProfiles(lookahead: Lookahead | undefined) {
+function joinedProfiles(lookahead: Lookahead | undefined): { select: Sql; from: Sql; prime(row: Record<string, unknown>): void } {
   const profiles = lookahead?.profiles ?? [];
-  const lists = profiles.map((p) => selectList(p, `l_${p.name}`, `${p.name}__`));
   return {
-    select: lists.map((l) => `, ${l.sql}`).join(''),
-    selectParams: lists.flatMap((l) => l.params),
-    from: profiles.map(() => ' left join ?? as ?? on ??.user_id = u.id').join(''),
-    fromParams: profiles.flatMap((p) => [p.table, `l_${p.name}`, `l_${p.name}`]),
-    prime(row: Record<string, unknown>) {
+    select: joinSql(
+      profiles.map((p) => sql`, ${selectList(p, `l_${p.name}`, `${p.name}__`)}`),
+      '',
+    ),
+    from: joinSql(
+      profiles.map((p) => sql` left join ${ident(p.table)} as ${ident(`l_${p.name}`)} on ${ident(`l_${p.name}`, 'user_id')} = u.id`),
+      '',
+    ),
+    prime(row) {
       for (const p of profiles) {
         const found = rowOf(p, row, `${p.name}__`);
         if (found) lookahead!.loaders.prime(p.name, String(row.id), found);
@@ -43,6 +43,8 @@ function joinedProfiles(lookahead: Lookahead | undefined) {
     },
   };
 }
+
+const USER_COLUMNS = rawSql(userColumns('u'));
 
 /** Cursors are opaque offsets into the ordered list. */
 const offsets = cursors('o');
@@ -60,12 +62,9 @@ export class UserService {
    * primed into the request's loaders.
    */
   async findById(em: EntityManager, id: string, lookahead?: Lookahead): Promise<UserEntity | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isId(id)) return null;
     const joined = joinedProfiles(lookahead);
-    const [row] = await em.execute(
-      `select ${userColumns('u')}${joined.select} from users u${joined.from} where u.id = ?`,
-      [...joined.selectParams, ...joined.fromParams, id],
-    );
+    const [row] = await execute(em, sql`select ${USER_COLUMNS}${joined.select} from users u${joined.from} where u.id = ${id}`);
     if (!row) return null;
     joined.prime(row);
     return userFromRow(row);
@@ -76,17 +75,15 @@ export class UserService {
    * (the batch function of the per-request users DataLoader).
    */
   async findManyById(em: EntityManager, ids: readonly string[]): Promise<(UserEntity | null)[]> {
-    const valid = [...new Set(ids.filter((id) => /^\d{1,19}$/.test(id)))];
-    const rows = valid.length
-      ? await em.execute(`select ${userColumns('u')} from users u where u.id in (${valid.map(() => '?').join(', ')})`, valid)
-      : [];
+    const valid = [...new Set(ids.filter(isId))];
+    const rows = valid.length ? await execute(em, sql`select ${USER_COLUMNS} from users u where u.id in ${valueList(valid)}`) : [];
     const byId = new Map(rows.map((row) => [String(row.id), userFromRow(row)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   /** The user whose identifier matches case-insensitively after NFKC normalisation, or null. */
   async findByIdentifier(em: EntityManager, identifier: string): Promise<UserEntity | null> {
-    const [row] = await em.execute(`select ${userColumns('u')} from users u where u.identifier_key = ?`, [identifierKey(identifier)]);
+    const [row] = await execute(em, sql`select ${USER_COLUMNS} from users u where u.identifier_key = ${identifierKey(identifier)}`);
     return row ? userFromRow(row) : null;
   }
 
@@ -96,12 +93,7 @@ export class UserService {
    * `withCount`. `first` defaults to the configured page size and is capped at the maximum.
    * Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`.
    */
-  async page(
-    em: EntityManager,
-    args: { first?: number | null; after?: string | null; where?: UserWhere | null; orderBy?: UserOrder[] | null },
-    withCount: boolean,
-    lookahead?: Lookahead,
-  ): Promise<UserPage> {
+  async page(em: EntityManager, args: QueryUsersArgs, withCount: boolean, lookahead?: Lookahead): Promise<UserPage> {
     const first = args.first ?? this.pages.defaultSize;
     if (first < 0) throw badInput({ first: 'Must not be negative.' });
     const size = Math.min(first, this.pages.maxSize);
@@ -111,16 +103,14 @@ export class UserService {
     // The page is chosen first (filter joins only), then its rows are joined with the
     // selected profiles, so the join touches one page of users, not every match.
     const [rows, count] = await Promise.all([
-      em.execute<Record<string, unknown>[]>(
-        `select ${userColumns('u')}${joined.select}
-           from (select ${userColumns('u')}, row_number() over (order by ${q.orderBy}) as position
-                   from ${q.from} where ${q.where} order by ${q.orderBy} limit ? offset ?) u${joined.from}
+      execute(
+        em,
+        sql`select ${USER_COLUMNS}${joined.select}
+           from (select ${USER_COLUMNS}, row_number() over (order by ${q.orderBy}) as position
+                   from ${q.from} where ${q.where} order by ${q.orderBy} limit ${size + 1} offset ${offset}) u${joined.from}
           order by u.position`,
-        [...joined.selectParams, ...q.orderParams, ...q.fromParams, ...q.whereParams, ...q.orderParams, size + 1, offset, ...joined.fromParams],
       ),
-      withCount
-        ? em.execute<{ n: number }[]>(`select count(*)::int as n from ${q.from} where ${q.where}`, [...q.fromParams, ...q.whereParams])
-        : Promise.resolve(null),
+      withCount ? execute<{ n: number }[]>(em, sql`select count(*)::int as n from ${q.from} where ${q.where}`) : Promise.resolve(null),
     ]);
     const nodes = rows.slice(0, size).map((row) => {
       joined.prime(row);

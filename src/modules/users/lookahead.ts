@@ -1,7 +1,7 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import { parseResolveInfo, type FieldsByTypeName, type ResolveTree } from 'graphql-parse-resolve-info';
-import type { ProfileDefinition } from './model.ts';
-import type { ProfileRegistry } from './registry.ts';
+import type { ProfileDefinition } from '../../profiles/model.ts';
+import type { ProfileRegistry } from '../../profiles/registry.ts';
 
 /**
  * The profiles a `User` selection will read: `User.<profile>` fields and the definers of
@@ -34,4 +34,19 @@ export function profilesRead(registry: ProfileRegistry, info: GraphQLResolveInfo
     }
   }
   return [...found];
+}
+
+/** Whether the selection of a `users` field asks for `totalCount` (the count costs a statement). */
+export function wantsTotalCount(info: GraphQLResolveInfo): boolean {
+  const seen = new Set<string>();
+  const visit = (selections: readonly SelectionNode[]): boolean =>
+    selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === 'totalCount';
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet.selections);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      const fragment = info.fragments[s.name.value];
+      return fragment ? visit(fragment.selectionSet.selections) : false;
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet?.selections ?? []));
 }

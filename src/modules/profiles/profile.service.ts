@@ -1,0 +1,131 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { appError, badInput, ErrorCode } from '../../errors.ts';
+import { parseId } from '../../ids.ts';
+import type { ProfileDefinition } from '../../profiles/model.ts';
+import { checkValue } from '../../profiles/parse.ts';
+import type { ProfileRegistry } from '../../profiles/registry.ts';
+import { requireViewer, type RequestScope } from '../../request.ts';
+import type { EmailConfirmationService } from '../auth/email-confirmation.service.ts';
+import { requireStaffPerm, requireSuperuser, viewerIsStaff } from '../permissions/access.ts';
+import type { UserEntity } from '../users/user.entity.ts';
+import type { UserService } from '../users/user.service.ts';
+import { privilegeKeys } from './core-keys.ts';
+import type { ProfileWriter, ProfilesInput } from './profile.writer.ts';
+
+/** A confirmation mail to start once the write has committed. */
+interface PendingConfirmation {
+  address: string;
+  change: boolean;
+}
+
+/**
+ * The profile mutations of the API (`updateProfiles`, `setData`): who may write what, then
+ * the write through {@link ProfileWriter}. Owners write their own profiles, staff write
+ * anyone's and readonly fields; privilege flags need `auth.change_user` (and `isSuperuser` a
+ * superuser); an owner's change of a confirmed email address waits for its confirmation.
+ */
+export class ProfileService {
+  constructor(
+    private readonly registry: ProfileRegistry,
+    private readonly writer: ProfileWriter,
+    private readonly users: UserService,
+    private readonly emailConfirmation: EmailConfirmationService,
+  ) {}
+
+  /**
+   * `updateProfiles`: writes every profile in `input` for `userId` (default: the viewer) in
+   * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`.
+   */
+  async update(scope: RequestScope, input: ProfilesInput, userId: string | null | undefined): Promise<UserEntity> {
+    const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
+    const errors = this.writer.validate(input, { asStaff, prefix: 'input.' });
+    if (errors) throw badInput(errors);
+    await this.guardPrivileges(
+      scope,
+      Object.values(input).flatMap((values) => Object.keys(values ?? {})),
+    );
+    const confirmations: PendingConfirmation[] = [];
+    await scope.em.transactional(async (tx) => {
+      for (const [name, given] of Object.entries(input)) {
+        if (!given) continue;
+        const profile = this.registry.get(name)!;
+        const values = await this.holdEmailChange(tx, profile, target.id, given, forOther, confirmations, 'input.');
+        await this.writer.write(tx, profile, target.id, values, (field) => `input.${profile.name}.${field}`);
+      }
+    });
+    for (const c of confirmations) this.emailConfirmation.start(target, c.address, c.change);
+    scope.loaders.profiles.clear(target.id);
+    return target;
+  }
+
+  /**
+   * `setData`: writes one data-bag key. An unqualified key several profiles define is always
+   * `PROFILE_KEY_AMBIGUOUS`. Readonly fields need staff (`FORBIDDEN`). One statement that
+   * touches only this column, so concurrent writes of other keys are kept.
+   */
+  async setData(scope: RequestScope, key: string, value: unknown, userId: string | null | undefined): Promise<UserEntity> {
+    const resolved = this.registry.resolveStrict(key);
+    const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
+    if (resolved.field.readonly && !asStaff) throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`);
+    const problem = checkValue(resolved.field, value);
+    if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
+    await this.guardPrivileges(scope, [resolved.field.name]);
+    const confirmations: PendingConfirmation[] = [];
+    const values = await this.holdEmailChange(scope.em, resolved.profile, target.id, { [resolved.field.name]: value }, forOther, confirmations, '');
+    await this.writer.write(scope.em, resolved.profile, target.id, values, () => 'value');
+    for (const c of confirmations) this.emailConfirmation.start(target, c.address, c.change);
+    scope.loaders.profiles.clear(target.id);
+    return target;
+  }
+
+  /**
+   * The privilege flags (`isActive`, `isStaff`, `isSuperuser`) are written like
+   * `setUserFlags`: staff with `auth.change_user`, and `isSuperuser` only by a superuser, so
+   * readonly-field access alone cannot escalate privileges.
+   */
+  private async guardPrivileges(scope: RequestScope, fieldNames: readonly string[]): Promise<void> {
+    const flags = fieldNames.filter((n) => privilegeKeys.has(n));
+    if (!flags.length) return;
+    await requireStaffPerm(scope, 'auth.change_user');
+    if (flags.includes('isSuperuser')) await requireSuperuser(scope, 'change isSuperuser');
+  }
+
+  private async authorizeWrite(scope: RequestScope, userId: string | null | undefined): Promise<{ target: UserEntity; asStaff: boolean; forOther: boolean }> {
+    const viewer = requireViewer(scope);
+    const asStaff = await viewerIsStaff(scope);
+    if (userId == null || userId === viewer.user.id) return { target: viewer.user, asStaff, forOther: false };
+    if (!asStaff) throw appError(ErrorCode.FORBIDDEN, "Only staff may change other users' profiles.");
+    const target = await this.users.findById(scope.em, parseId(userId, 'userId'));
+    if (!target) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
+    return { target, asStaff, forOther: true };
+  }
+
+  /**
+   * An owner changing their confirmed-address field goes through email confirmation: a first
+   * address is stored unconfirmed, a changed one is held back until confirmed. Staff writes
+   * for other users are stored as given. Collects the confirmations to start after commit.
+   */
+  private async holdEmailChange(
+    em: EntityManager,
+    profile: ProfileDefinition,
+    userId: string,
+    values: Record<string, unknown>,
+    forOther: boolean,
+    confirmations: PendingConfirmation[],
+    prefix: string,
+  ): Promise<Record<string, unknown>> {
+    if (!this.emailConfirmation.enabled || forOther) return values;
+    try {
+      const held = await this.emailConfirmation.intercept(em, profile, userId, values);
+      if (held.pending) confirmations.push({ address: held.pending, change: true });
+      if (held.initial) confirmations.push({ address: held.initial, change: false });
+      return held.values;
+    } catch (error) {
+      // Re-key the field error to the input path the caller used.
+      const fields = (error as { extensions?: { fields?: Record<string, string> } }).extensions?.fields;
+      if (fields && prefix) throw badInput(Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${prefix}${k}`, v])));
+      if (fields) throw badInput({ value: Object.values(fields)[0]! });
+      throw error;
+    }
+  }
+}

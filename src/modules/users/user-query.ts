@@ -1,0 +1,185 @@
+import type { UserOrder, UserWhere } from '../../__generated__/resolvers-types.ts';
+import { badInput } from '../../errors.ts';
+import { parseId } from '../../ids.ts';
+import type { ProfileDefinition, ProfileField } from '../../profiles/model.ts';
+import { checkValue } from '../../profiles/parse.ts';
+import type { ProfileRegistry } from '../../profiles/registry.ts';
+import { ident, joinSql, rawSql, sql, type Sql } from '../../profiles/sql.ts';
+import { valueSql } from '../../profiles/store.ts';
+import { identifierKey } from './identifier.ts';
+
+/** The operators any filter input (`StringFilter`, `IntFilter`, …, `DataFilter`) may carry. */
+type Filter = Partial<Record<'eq' | 'ne' | 'in' | 'contains' | 'startsWith' | 'gt' | 'gte' | 'lt' | 'lte' | 'isNull', unknown>>;
+
+/** SQL pieces of a user list over `users u`: `from … join …`, `where …` and `order by …`. */
+export interface UserQuery {
+  from: Sql;
+  where: Sql;
+  orderBy: Sql;
+}
+
+/** A column expression and the field it holds (for value conversion). */
+interface Operand {
+  sql: Sql;
+  field: ProfileField | undefined;
+  /** Compare through `identifierKey` (case- and normalisation-insensitive identifier match). */
+  identifier?: boolean;
+}
+
+const TRUE = rawSql('true');
+
+/**
+ * Compiles `where` and `orderBy` of `users` into SQL over `users u`, joining
+ * `profile_<name> p_<name>` (left join) only for profiles the conditions or sort keys use.
+ * A missing row of an auto-created profile reads as the field's default (`coalesce`), as it
+ * will once created. Bag keys resolve strictly: an unqualified key several profiles define is
+ * `PROFILE_KEY_AMBIGUOUS`. Invalid values are `BAD_USER_INPUT` with the path of the input.
+ */
+export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | null | undefined, orderBy: readonly UserOrder[] | null | undefined): UserQuery {
+  const joins = new Set<ProfileDefinition>();
+  const column = (profile: ProfileDefinition, field: ProfileField): Operand => {
+    joins.add(profile);
+    const ref = ident(`p_${profile.name}`, field.column);
+    if (profile.autoCreate && field.defaultValue !== undefined && field.defaultValue !== null) {
+      return { sql: sql`coalesce(${ref}, ${valueSql(field, field.defaultValue)})`, field };
+    }
+    return { sql: ref, field };
+  };
+
+  const compileWhere = (w: UserWhere, path: string): Sql => {
+    const parts: Sql[] = [];
+    for (const [key, value] of Object.entries(w) as [string, unknown][]) {
+      if (value === null || value === undefined) continue;
+      const at = `${path}.${key}`;
+      if (key === 'identifier') {
+        parts.push(condition({ sql: rawSql('u.identifier'), field: undefined, identifier: true }, value, at));
+      } else if (key === 'createdAt') {
+        parts.push(condition({ sql: rawSql('u.created_at'), field: datetimeField }, value, at));
+      } else if (key === 'data') {
+        for (const [i, f] of (value as NonNullable<UserWhere['data']>).entries()) {
+          const resolved = registry.resolveStrict(f.key);
+          const { key: _key, ...ops } = f;
+          parts.push(condition(column(resolved.profile, resolved.field), ops, `${at}[${i}]`));
+        }
+      } else if (key === 'follows' || key === 'followedBy') {
+        parts.push(relationship(key, value as string, w.followStatus, at));
+      } else if (key === 'followStatus') {
+        if (w.follows == null && w.followedBy == null) throw badInput({ [at]: 'Give follows or followedBy with followStatus.' });
+      } else if (key === 'AND' || key === 'OR') {
+        const subs = (value as UserWhere[]).map((sub, i) => compileWhere(sub, `${at}[${i}]`));
+        if (subs.length === 0) continue;
+        parts.push(sql`(${joinSql(subs, key === 'AND' ? ' and ' : ' or ')})`);
+      } else {
+        const profile = registry.get(key)!;
+        for (const [fieldName, filter] of Object.entries(value as Record<string, Filter | null>)) {
+          if (!filter) continue;
+          const field = profile.fields.find((f) => f.name === fieldName)!;
+          parts.push(condition(column(profile, field), filter, `${at}.${fieldName}`));
+        }
+      }
+    }
+    return parts.length ? sql`(${joinSql(parts, ' and ')})` : TRUE;
+  };
+
+  const whereSql = where ? compileWhere(where, 'where') : TRUE;
+
+  const orderParts: Sql[] = [];
+  for (const [i, order] of (orderBy ?? []).entries()) {
+    const direction = rawSql(order.direction === 'DESC' ? 'desc' : 'asc');
+    let operand: Sql;
+    if (order.field === 'identifier') operand = rawSql('u.identifier_key');
+    else if (order.field === 'createdAt') operand = rawSql('u.created_at');
+    else {
+      const resolved = registry.resolveStrict(order.field);
+      if (resolved.field.kind === 'json') throw badInput({ [`orderBy[${i}].field`]: 'JSON fields cannot be sorted.' });
+      operand = column(resolved.profile, resolved.field).sql;
+    }
+    orderParts.push(sql`${operand} ${direction}`);
+  }
+  orderParts.push(rawSql('u.id asc'));
+
+  const from = joinSql(
+    [rawSql('users u'), ...[...joins].map((p) => sql`left join ${ident(p.table)} as ${ident(`p_${p.name}`)} on ${ident(`p_${p.name}`, 'user_id')} = u.id`)],
+    ' ',
+  );
+  return { from, where: whereSql, orderBy: joinSql(orderParts) };
+}
+
+const datetimeField: ProfileField = {
+  name: 'createdAt',
+  column: 'created_at',
+  kind: 'datetime',
+  graphqlType: 'DateTime',
+  nullable: false,
+  defaultValue: undefined,
+  unique: false,
+  private: false,
+  readonly: true,
+  maxLength: undefined,
+  enumValues: undefined,
+  description: undefined,
+};
+
+/**
+ * `follows: X` — users with a follow row towards X; `followedBy: X` — users X has a row
+ * towards; of status `followStatus` (default CONFIRMED; NONE means no row at all).
+ */
+function relationship(key: 'follows' | 'followedBy', userId: string, status: string | null | undefined, path: string): Sql {
+  const id = parseId(userId, path);
+  const [mine, theirs] = key === 'follows' ? ['follower_id', 'followee_id'] : ['followee_id', 'follower_id'];
+  const own = ident('f', mine);
+  const other = ident('f', theirs);
+  const wanted = status ?? 'CONFIRMED';
+  if (wanted === 'NONE') return sql`(u.id <> ${id} and not exists (select 1 from follows f where ${own} = u.id and ${other} = ${id}))`;
+  return sql`exists (select 1 from follows f where ${own} = u.id and ${other} = ${id} and f.status = ${wanted})`;
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const comparisons: Record<string, string> = { eq: '=', ne: 'is distinct from', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+/** One filter object on one operand: every operator given must hold. */
+function condition(operand: Operand, filter: Filter, path: string): Sql {
+  const bind = (value: unknown, op: string): Sql => {
+    if (operand.identifier) {
+      if (typeof value !== 'string') throw badInput({ [`${path}.${op}`]: 'Expected a string.' });
+      return sql`${['eq', 'ne', 'in'].includes(op) ? identifierKey(value) : value}`;
+    }
+    const field = operand.field;
+    if (!field) return sql`${value}`;
+    const problem = checkValue({ ...field, nullable: false, maxLength: undefined }, value);
+    if (problem) throw badInput({ [`${path}.${op}`]: problem });
+    return valueSql(field, value);
+  };
+  const lhs = (op: string): Sql => (operand.identifier && ['eq', 'ne', 'in'].includes(op) ? rawSql('u.identifier_key') : operand.sql);
+  const parts: Sql[] = [];
+  for (const [op, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (op === 'isNull') {
+      if (value === null) continue;
+      parts.push(sql`${lhs(op)} ${rawSql(value ? 'is null' : 'is not null')}`);
+    } else if (value === null) {
+      if (op === 'eq') parts.push(sql`${lhs(op)} is null`);
+      else if (op === 'ne') parts.push(sql`${lhs(op)} is not null`);
+      else throw badInput({ [`${path}.${op}`]: 'A value is required.' });
+    } else if (op === 'in') {
+      if (!Array.isArray(value)) throw badInput({ [`${path}.in`]: 'Expected a list.' });
+      parts.push(value.length === 0 ? rawSql('false') : sql`${lhs(op)} in (${joinSql(value.map((v) => bind(v, op)))})`);
+    } else if (op === 'contains' || op === 'startsWith') {
+      if (typeof value !== 'string') throw badInput({ [`${path}.${op}`]: 'Expected a string.' });
+      if (operand.field && !['string', 'email', 'url', 'enum'].includes(operand.field.kind)) {
+        throw badInput({ [`${path}.${op}`]: 'Only text fields support this operator.' });
+      }
+      const pattern = op === 'contains' ? `%${likeEscape(value)}%` : `${likeEscape(value)}%`;
+      parts.push(sql`${lhs(op)} ilike ${pattern}`);
+    } else if (comparisons[op]) {
+      if (operand.field?.kind === 'json' || (operand.field?.kind === 'boolean' && !['eq', 'ne'].includes(op))) {
+        throw badInput({ [`${path}.${op}`]: 'This field does not support this operator.' });
+      }
+      parts.push(sql`${lhs(op)} ${rawSql(comparisons[op])} ${bind(value, op)}`);
+    } else {
+      throw badInput({ [`${path}.${op}`]: 'Unknown operator.' });
+    }
+  }
+  return parts.length ? sql`(${joinSql(parts, ' and ')})` : TRUE;
+}
