@@ -84,6 +84,12 @@ describe('Apollo Client against the service', () => {
     expect(login.data?.login?.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Date.parse(login.data!.login!.expiresAt)).toBeGreaterThan(Date.now());
     session.token = login.data!.login!.token;
+    // The front end keeps the device token (localStorage in a browser) and sends it on later logins;
+    // while it is valid the same token comes back.
+    const deviceToken = login.data!.login!.deviceToken!;
+    expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = await client.mutate({ mutation: LoginDocument, variables: { identifier, password: GOOD_PASSWORD, deviceToken } });
+    expect(again.data?.login?.deviceToken).toBe(deviceToken);
 
     const { data } = await client.query({ query: MeDocument });
     expect(data?.me).toEqual({

@@ -10,7 +10,7 @@ export function authResolvers(services: { auth: AuthService; emailConfirmation: 
   return {
     Mutation: {
       signup: (_root, { input }, ctx) => auth.signup(ctx, input),
-      login: (_root, args, ctx) => auth.login(ctx, args.identifier, args.password),
+      login: (_root, args, ctx) => auth.login(ctx, args.identifier, args.password, args.deviceToken),
       logout: (_root, _args, ctx) => auth.logout(ctx),
       logoutAll: (_root, _args, ctx) => auth.logoutAll(ctx),
       changePassword: (_root, args, ctx) => auth.changePassword(ctx, args.currentPassword, args.newPassword),
