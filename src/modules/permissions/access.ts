@@ -1,4 +1,5 @@
 import { appError, ErrorCode } from '../../errors.ts';
+import type { ProfileField } from '../../profiles/model.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
 
 type Scope = Pick<RequestScope, 'viewer' | 'loaders'>;
@@ -20,12 +21,66 @@ export function viewerIsStaff(scope: Scope): Promise<boolean> {
 }
 
 /**
+ * **The one access decision for a user's fields** (SPEC §8, "one access rule for every path"):
+ * whether the viewer may use `field` — read it, filter on it, sort by it, count by it.
+ *
+ * - `ownerId` is the user whose value is used: a read of one user's field (`User.<profile>`
+ *   fields, `data`, `dataAll`). `null` means a use across users: a condition or sort key of a
+ *   list (`users(where:, orderBy:)`, hence its `totalCount` and cursors), which reads every
+ *   listed user's value, so being one of them exempts nobody.
+ * - Non-private fields: everyone. `@private` fields: the owner (reads only) and staff
+ *   ({@link viewerIsStaff}).
+ *
+ * Costs no statement for a non-private field, the owner or an anonymous viewer; otherwise at
+ * most the request's batched, memoised account-flags load.
+ */
+export async function mayUseField(scope: Scope, field: Pick<ProfileField, 'private'>, ownerId: string | null): Promise<boolean> {
+  if (!field.private) return true;
+  if (!scope.viewer) return false;
+  if (ownerId !== null && scope.viewer.user.id === ownerId) return true;
+  return viewerIsStaff(scope);
+}
+
+/**
  * The read-access rule of a user's private data (private profile fields, groups and
  * permissions): the user themself and staff may read it; everyone else sees null.
+ * {@link mayUseField} for a private field read of `ownerId`.
  */
-export async function canSeePrivate(scope: Scope, ownerId: string): Promise<boolean> {
-  if (scope.viewer?.user.id === ownerId) return true;
-  return viewerIsStaff(scope);
+export function canSeePrivate(scope: Scope, ownerId: string): Promise<boolean> {
+  return mayUseField(scope, { private: true }, ownerId);
+}
+
+/** What a user list's conditions and sort keys use that access governs, each with its input path. */
+export interface ListUses {
+  /** Profile fields named by a condition (`where.mail.email`, `where.data[0]`) or a sort key (`orderBy[0].field`). */
+  fields: { path: string; field: Pick<ProfileField, 'private'> }[];
+  /** Relationship conditions (`follows`/`followedBy: userId` with `followStatus`, path of the status or the relationship). */
+  relationships: { path: string; userId: string; status: 'CONFIRMED' | 'PENDING' | 'NONE' }[];
+}
+
+/**
+ * Throws `FORBIDDEN`, with every offending input path in `extensions.fields`, unless the viewer
+ * may use all of `uses` in a list:
+ * - each field by {@link mayUseField} across users (`@private` fields: staff only);
+ * - a relationship of status `PENDING` only about the viewer (`follows: <viewer>` lists who asked
+ *   to follow the viewer, `followedBy: <viewer>` whom the viewer asked), staff included, as
+ *   `followRequests` is the followee's alone. `NONE` likewise: all users minus `CONFIRMED` minus
+ *   `NONE` would be the pending ones. `CONFIRMED` follows are public.
+ *
+ * No statement for an anonymous viewer or when no private field is used; else the memoised
+ * staff test.
+ */
+export async function requireListAccess(scope: Scope, uses: ListUses): Promise<void> {
+  const denied: Record<string, string> = {};
+  for (const { path, field } of uses.fields) {
+    if (!(await mayUseField(scope, field, null))) denied[path] = 'This field is private: only staff may filter or sort users by it.';
+  }
+  for (const { path, userId, status } of uses.relationships) {
+    if (status !== 'CONFIRMED' && scope.viewer?.user.id !== userId) {
+      denied[path] = `Only the user itself may list users by a ${status} follow relationship to it.`;
+    }
+  }
+  if (Object.keys(denied).length) throw appError(ErrorCode.FORBIDDEN, 'This list uses data you may not read.', { fields: denied });
 }
 
 /**

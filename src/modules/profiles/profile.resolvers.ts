@@ -3,7 +3,7 @@ import type { ProfileCatalog, Resolvers } from '../../__generated__/resolvers-ty
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import type { ProfileRow } from '../../profiles/store.ts';
 import type { RequestScope } from '../../request.ts';
-import { canSeePrivate } from '../permissions/access.ts';
+import { mayUseField } from '../permissions/access.ts';
 import type { ProfilesInput } from './profile.writer.ts';
 import type { ProfileService } from './profile.service.ts';
 
@@ -21,16 +21,16 @@ export function profileResolvers(registry: ProfileRegistry, profiles: ProfileSer
       data: async (user, { key }, ctx) => {
         const resolved = registry.resolveForRead(key);
         const row = await ctx.loaders.profiles.load(resolved.profile.name, user.id);
-        if (resolved.field.private && !(await canSeePrivate(ctx, user.id))) return null;
+        if (!(await mayUseField(ctx, resolved.field, user.id))) return null;
         return row?.[resolved.field.name] ?? null;
       },
       dataAll: async (user, { key }, ctx) => {
         const candidates = registry.candidates(key);
-        const visible = candidates.some((c) => c.field.private) ? await canSeePrivate(ctx, user.id) : true;
         return Promise.all(
           candidates.map(async (c) => {
             const row = await ctx.loaders.profiles.load(c.profile.name, user.id);
-            return { profile: c.profile.name, key: c.qualifiedKey, value: c.field.private && !visible ? null : (row?.[c.field.name] ?? null) };
+            const visible = await mayUseField(ctx, c.field, user.id);
+            return { profile: c.profile.name, key: c.qualifiedKey, value: visible ? (row?.[c.field.name] ?? null) : null };
           }),
         );
       },
@@ -50,7 +50,7 @@ export function profileResolvers(registry: ProfileRegistry, profiles: ProfileSer
     user[profile.name] = (u, _args, ctx) => ctx.loaders.profiles.load(profile.name, u.id);
     const fields: Record<string, DerivedResolver<ProfileRow>> = {};
     for (const field of profile.fields.filter((f) => f.private)) {
-      fields[field.name] = async (row, _args, ctx) => ((await canSeePrivate(ctx, row.userId)) ? row[field.name] : null);
+      fields[field.name] = async (row, _args, ctx) => ((await mayUseField(ctx, field, row.userId)) ? row[field.name] : null);
     }
     if (Object.keys(fields).length) types[profile.typeName] = fields;
   }

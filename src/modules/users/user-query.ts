@@ -6,16 +6,27 @@ import { checkValue } from '../../profiles/parse.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import { ident, joinSql, rawSql, sql, type Sql } from '../../profiles/sql.ts';
 import { valueSql } from '../../profiles/store.ts';
+import type { ListUses } from '../permissions/access.ts';
 import { identifierKey } from './identifier.ts';
 
 /** The operators any filter input (`StringFilter`, `IntFilter`, …, `DataFilter`) may carry. */
 type Filter = Partial<Record<'eq' | 'ne' | 'in' | 'contains' | 'startsWith' | 'gt' | 'gte' | 'lt' | 'lte' | 'isNull', unknown>>;
 
-/** SQL pieces of a user list over `users u`: `from … join …`, `where …` and `order by …`. */
+/**
+ * The most values an `in:` list of a filter may hold; a longer list is `BAD_USER_INPUT` naming
+ * the list (`where.mail.email.in`). Longer lists are better served by a different query.
+ */
+export const MAX_IN_VALUES = 100;
+
+/**
+ * SQL pieces of a user list over `users u`: `from … join …`, `where …` and `order by …`, and
+ * what they use that access governs (to be checked by `requireListAccess` before running them).
+ */
 export interface UserQuery {
   from: Sql;
   where: Sql;
   orderBy: Sql;
+  uses: ListUses;
 }
 
 /** A column expression and the field it holds (for value conversion). */
@@ -33,12 +44,17 @@ const TRUE = rawSql('true');
  * `profile_<name> p_<name>` (left join) only for profiles the conditions or sort keys use.
  * A missing row of an auto-created profile reads as the field's default (`coalesce`), as it
  * will once created. Bag keys resolve strictly: an unqualified key several profiles define is
- * `PROFILE_KEY_AMBIGUOUS`. Invalid values are `BAD_USER_INPUT` with the path of the input.
+ * `PROFILE_KEY_AMBIGUOUS`. Invalid values, and `in:` lists longer than {@link MAX_IN_VALUES},
+ * are `BAD_USER_INPUT` with the path of the input. Every profile field a condition or sort key
+ * names and every relationship condition is recorded in `uses` with its input path; the
+ * compiler itself decides no access.
  */
 export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | null | undefined, orderBy: readonly UserOrder[] | null | undefined): UserQuery {
   const joins = new Set<ProfileDefinition>();
-  const column = (profile: ProfileDefinition, field: ProfileField): Operand => {
+  const uses: ListUses = { fields: [], relationships: [] };
+  const column = (profile: ProfileDefinition, field: ProfileField, path: string): Operand => {
     joins.add(profile);
+    uses.fields.push({ path, field });
     const ref = ident(`p_${profile.name}`, field.column);
     if (profile.autoCreate && field.defaultValue !== undefined && field.defaultValue !== null) {
       return { sql: sql`coalesce(${ref}, ${valueSql(field, field.defaultValue)})`, field };
@@ -59,10 +75,13 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
         for (const [i, f] of (value as NonNullable<UserWhere['data']>).entries()) {
           const resolved = registry.resolveStrict(f.key);
           const { key: _key, ...ops } = f;
-          parts.push(condition(column(resolved.profile, resolved.field), ops, `${at}[${i}]`));
+          parts.push(condition(column(resolved.profile, resolved.field, `${at}[${i}]`), ops, `${at}[${i}]`));
         }
       } else if (key === 'follows' || key === 'followedBy') {
-        parts.push(relationship(key, value as string, w.followStatus, at));
+        const status = w.followStatus ?? 'CONFIRMED';
+        const userId = parseId(value as string, at);
+        uses.relationships.push({ path: w.followStatus ? `${path}.followStatus` : at, userId: String(BigInt(userId)), status });
+        parts.push(relationship(key, userId, status));
       } else if (key === 'followStatus') {
         if (w.follows == null && w.followedBy == null) throw badInput({ [at]: 'Give follows or followedBy with followStatus.' });
       } else if (key === 'AND' || key === 'OR') {
@@ -74,7 +93,7 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
         for (const [fieldName, filter] of Object.entries(value as Record<string, Filter | null>)) {
           if (!filter) continue;
           const field = profile.fields.find((f) => f.name === fieldName)!;
-          parts.push(condition(column(profile, field), filter, `${at}.${fieldName}`));
+          parts.push(condition(column(profile, field, `${at}.${fieldName}`), filter, `${at}.${fieldName}`));
         }
       }
     }
@@ -92,7 +111,7 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
     else {
       const resolved = registry.resolveStrict(order.field);
       if (resolved.field.kind === 'json') throw badInput({ [`orderBy[${i}].field`]: 'JSON fields cannot be sorted.' });
-      operand = column(resolved.profile, resolved.field).sql;
+      operand = column(resolved.profile, resolved.field, `orderBy[${i}].field`).sql;
     }
     orderParts.push(sql`${operand} ${direction}`);
   }
@@ -102,7 +121,7 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
     [rawSql('users u'), ...[...joins].map((p) => sql`left join ${ident(p.table)} as ${ident(`p_${p.name}`)} on ${ident(`p_${p.name}`, 'user_id')} = u.id`)],
     ' ',
   );
-  return { from, where: whereSql, orderBy: joinSql(orderParts) };
+  return { from, where: whereSql, orderBy: joinSql(orderParts), uses };
 }
 
 const datetimeField: ProfileField = {
@@ -122,16 +141,14 @@ const datetimeField: ProfileField = {
 
 /**
  * `follows: X` — users with a follow row towards X; `followedBy: X` — users X has a row
- * towards; of status `followStatus` (default CONFIRMED; NONE means no row at all).
+ * towards; of status `status` (NONE means no row at all). `id` is a parsed id.
  */
-function relationship(key: 'follows' | 'followedBy', userId: string, status: string | null | undefined, path: string): Sql {
-  const id = parseId(userId, path);
+function relationship(key: 'follows' | 'followedBy', id: string, status: 'CONFIRMED' | 'PENDING' | 'NONE'): Sql {
   const [mine, theirs] = key === 'follows' ? ['follower_id', 'followee_id'] : ['followee_id', 'follower_id'];
   const own = ident('f', mine);
   const other = ident('f', theirs);
-  const wanted = status ?? 'CONFIRMED';
-  if (wanted === 'NONE') return sql`(u.id <> ${id} and not exists (select 1 from follows f where ${own} = u.id and ${other} = ${id}))`;
-  return sql`exists (select 1 from follows f where ${own} = u.id and ${other} = ${id} and f.status = ${wanted})`;
+  if (status === 'NONE') return sql`(u.id <> ${id} and not exists (select 1 from follows f where ${own} = u.id and ${other} = ${id}))`;
+  return sql`exists (select 1 from follows f where ${own} = u.id and ${other} = ${id} and f.status = ${status})`;
 }
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -164,6 +181,7 @@ function condition(operand: Operand, filter: Filter, path: string): Sql {
       else throw badInput({ [`${path}.${op}`]: 'A value is required.' });
     } else if (op === 'in') {
       if (!Array.isArray(value)) throw badInput({ [`${path}.in`]: 'Expected a list.' });
+      if (value.length > MAX_IN_VALUES) throw badInput({ [`${path}.in`]: `At most ${MAX_IN_VALUES} values.` });
       parts.push(value.length === 0 ? rawSql('false') : sql`${lhs(op)} in (${joinSql(value.map((v) => bind(v, op)))})`);
     } else if (op === 'contains' || op === 'startsWith') {
       if (typeof value !== 'string') throw badInput({ [`${path}.${op}`]: 'Expected a string.' });

@@ -21,7 +21,7 @@ export function userResolvers(registry: ProfileRegistry, users: UserService): Re
           : users.findByIdentifier(ctx.em, args.identifier!);
       },
       users: (_root, args, ctx, info) =>
-        users.page(ctx.em, args, wantsTotalCount(info), {
+        users.page(ctx, args, wantsTotalCount(info), {
           profiles: profilesRead(registry, info, ['UserConnection.edges', 'UserEdge.node']),
           loaders: ctx.loaders.profiles,
         }),

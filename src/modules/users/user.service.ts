@@ -6,8 +6,10 @@ import { cursors, pageInfo } from '../../pagination.ts';
 import type { ProfileLoaders } from '../../profiles/loaders.ts';
 import type { ProfileDefinition } from '../../profiles/model.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
+import type { RequestScope } from '../../request.ts';
 import { ident, joinSql, rawSql, sql, valueList, type Sql } from '../../profiles/sql.ts';
 import { execute, rowOf, selectList } from '../../profiles/store.ts';
+import { requireListAccess } from '../permissions/access.ts';
 import { identifierKey } from './identifier.ts';
 import { userColumns, userFromRow, type UserEntity } from './user.entity.ts';
 import { compileUserQuery } from './user-query.ts';
@@ -91,14 +93,18 @@ export class UserService {
    * One page of users matching `where`, sorted by `orderBy` then id: one statement for the
    * page (joining only the profile tables the conditions use) plus one for `totalCount` when
    * `withCount`. `first` defaults to the configured page size and is capped at the maximum.
-   * Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`.
+   * Before any statement, the viewer of `scope` must be allowed every field and relationship
+   * the conditions and sort keys use (`requireListAccess`: `@private` fields are staff-only).
+   * Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`, `FORBIDDEN`.
    */
-  async page(em: EntityManager, args: QueryUsersArgs, withCount: boolean, lookahead?: Lookahead): Promise<UserPage> {
+  async page(scope: Pick<RequestScope, 'em' | 'viewer' | 'loaders'>, args: QueryUsersArgs, withCount: boolean, lookahead?: Lookahead): Promise<UserPage> {
+    const em = scope.em;
     const first = args.first ?? this.pages.defaultSize;
     if (first < 0) throw badInput({ first: 'Must not be negative.' });
     const size = Math.min(first, this.pages.maxSize);
     const offset = args.after ? Number(offsets.decode(args.after)) + 1 : 0;
     const q = compileUserQuery(this.registry, args.where, args.orderBy);
+    await requireListAccess(scope, q.uses);
     const joined = joinedProfiles(lookahead);
     // The page is chosen first (filter joins only), then its rows are joined with the
     // selected profiles, so the join touches one page of users, not every match.
