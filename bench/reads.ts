@@ -28,6 +28,8 @@ const config = loadConfig({
   EMBEDDED_DATA_DIR: process.env.EMBEDDED_DATA_DIR ?? 'memory://',
   MIGRATE_ON_START: 'true',
   PLAYGROUND: 'false',
+  // The benchmark sends no mail; production mode would otherwise refuse the outbox.
+  MAIL_OUTBOX_IN_PRODUCTION: process.env.MAIL_OUTBOX_IN_PRODUCTION ?? 'true',
 });
 const logger = createLogger(config);
 const registry = await registryFromConfig(config);

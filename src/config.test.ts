@@ -13,7 +13,7 @@ describe('loadConfig', () => {
   });
 
   it('switches production defaults: all interfaces, no Playground, no introspection, no migrations at start', () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app' });
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app', MAIL_OUTBOX_IN_PRODUCTION: 'true' });
     expect(config).toMatchObject({ host: '0.0.0.0' });
     expect(config.http).toMatchObject({ playground: false, introspection: false });
     expect(config.database).toMatchObject({ url: 'postgres://u@db:5432/app', migrateOnStart: false, poolMax: 10 });

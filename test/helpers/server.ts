@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { afterAll, inject } from 'vitest';
 import { createApp, type App, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -21,6 +22,8 @@ export interface TestServer {
   app: App;
   db: Database;
   config: Config;
+  /** The app's root pino logger (silent unless TEST_LOG_LEVEL); tests spy on its methods. */
+  logger: Logger;
   /** POST a GraphQL operation; returns HTTP status and parsed JSON body. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResponse<T>>;
   /** SQL statements the app ran since the last `resetQueries()`. */
@@ -60,6 +63,8 @@ export async function startTestServer(configOverrides: Record<string, string> = 
     MIGRATE_ON_START: 'false',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
     TOKEN_MAX_FAILURES_PER_ADDRESS: '100000',
+    // Test servers keep their mail in the outbox (or a CaptureTransport) in production mode too.
+    MAIL_OUTBOX_IN_PRODUCTION: 'true',
     ...configOverrides,
   });
   const queries: string[] = [];
@@ -75,6 +80,7 @@ export async function startTestServer(configOverrides: Record<string, string> = 
     app,
     db,
     config,
+    logger,
     queries,
     resetQueries: () => void queries.splice(0),
     async gql(query, variables, token, headers = {}) {

@@ -8,6 +8,7 @@ import type { ProfileRegistry } from '../../profiles/registry.ts';
 import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import { confirmEmail, emailChanged } from '../mail/templates.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { MailQuota } from '../mail/mail-quota.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { UserEntity } from '../users/user.entity.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -44,6 +45,7 @@ export class EmailConfirmationService {
     private readonly clock: Clock,
     private readonly events: EventBus,
     private readonly writer: ProfileWriter,
+    private readonly mailQuota: MailQuota,
   ) {
     // The core keys `email` and `emailConfirmedAt`, held together by one profile.
     const profile = registry.profiles.find(
@@ -68,11 +70,14 @@ export class EmailConfirmationService {
   /**
    * Issues a confirmation token for `address` of `user` and mails it, after the caller's
    * transaction (runs in the background). `change`: the address is not stored yet and
-   * replaces the current one on confirmation.
+   * replaces the current one on confirmation. At most `MAIL_QUOTA_PER_HOUR` (3) such mails
+   * go to one address per hour (`MailQuota`): past that nothing is issued or sent (the last
+   * mailed token keeps working) and a warn line is logged.
    */
   start(user: UserEntity, address: string, change: boolean): void {
     if (!this.fields) return;
     this.background.run('email confirmation', async () => {
+      if (!(await this.mailQuota.allowConfirmation(user.id, address))) return;
       const ttl = this.config.email.confirmationTtlMs;
       const issued = await this.tokens.issue(this.rootEm.fork(), user.id, 'EMAIL_CONFIRMATION', ttl, { email: address, change });
       this.mailer.send(
@@ -150,7 +155,9 @@ export class EmailConfirmationService {
 
   /**
    * `resendEmailConfirmation`: mails a new token for the viewer's unconfirmed address (the
-   * previous token stops working). Errors: `BAD_USER_INPUT` when there is nothing to confirm.
+   * previous token stops working), within the address's hourly quota (see `start`; past it
+   * the answer is still true and the previous token stays valid). Errors: `BAD_USER_INPUT`
+   * when there is nothing to confirm.
    */
   async resend(em: EntityManager, user: UserEntity): Promise<boolean> {
     const f = this.fields;

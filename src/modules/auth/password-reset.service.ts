@@ -5,6 +5,7 @@ import { appError, badInput, ErrorCode } from '../../errors.ts';
 import type { CoreKeys } from '../profiles/core-keys.ts';
 import { passwordChanged, passwordReset } from '../mail/templates.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { MailQuota } from '../mail/mail-quota.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import { User } from '../users/user.entity.ts';
@@ -35,11 +36,14 @@ export class PasswordResetService {
     private readonly background: BackgroundTasks,
     private readonly rootEm: EntityManager,
     private readonly events: EventBus,
+    private readonly mailQuota: MailQuota,
   ) {}
 
   /**
    * `requestPasswordReset(identifier)`: always true. When the identifier names an active
-   * account with an address (data-bag `email`), a reset token is mailed there. Counted
+   * account with an address (data-bag `email`), a reset token is mailed there, at most
+   * `MAIL_QUOTA_PER_HOUR` (3) times per account per hour (`MailQuota`): past that nothing is
+   * issued or sent (the last mailed link keeps working) and a warn line is logged. Counted
    * against the client address's token limit (`RATE_LIMITED`).
    */
   async request(identifier: string, clientAddress: string): Promise<true> {
@@ -51,6 +55,7 @@ export class PasswordResetService {
       const active = await this.coreKeys.read(em, user.id, 'isActive');
       const address = await this.coreKeys.read(em, user.id, 'email');
       if (!active || address === null) return;
+      if (!(await this.mailQuota.allowReset(user.id))) return;
       const issued = await this.tokens.issue(em, user.id, 'PASSWORD_RESET', this.config.email.passwordResetTtlMs);
       const link = `${this.config.email.publicUrl.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(issued.token)}`;
       this.mailer.send(address, passwordReset({ identifier: user.identifier, link, token: issued.token, expiresAt: issued.expiresAt }), 'passwordReset');

@@ -184,9 +184,13 @@ describe('CaptureTransport.waitFor', () => {
 });
 
 describe('OutboxTransport', () => {
-  it('inserts through a fork of the root EntityManager per delivery and logs no body', async () => {
+  it('inserts through a fork of the root EntityManager per delivery, prunes expired rows and logs no body', async () => {
     const inserts: unknown[][] = [];
-    const fork = vi.fn(() => ({ insert: async (...args: unknown[]) => void inserts.push(args) }));
+    const deletes: unknown[][] = [];
+    const fork = vi.fn(() => ({
+      insert: async (...args: unknown[]) => void inserts.push(args),
+      nativeDelete: async (...args: unknown[]) => void deletes.push(args),
+    }));
     const em = { fork } as unknown as EntityManager;
     const { logger, lines } = memoryLogger();
     const outbox = new OutboxTransport(em, logger);
@@ -201,7 +205,10 @@ describe('OutboxTransport', () => {
       subject: 'Reset your password',
       textBody: rendered.text,
       htmlBody: rendered.html,
+      expiresAt,
     });
+    expect(deletes).toHaveLength(2);
+    expect(deletes[0]).toEqual([MailOutboxMessage, { expiresAt: { $lte: expect.any(Date) } }]);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 30, to: 'ada@example.com', template: 'passwordReset', subject: 'Reset your password' });
     expect(JSON.stringify(lines)).not.toContain('SECRET');

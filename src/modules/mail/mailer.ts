@@ -13,7 +13,15 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html: string;
+  /** When the token in the message stops working (`RenderedMail.expiresAt`); unset for notices. */
+  expiresAt?: Date;
 }
+
+/**
+ * How long the outbox keeps a message that carries no token (a notice such as
+ * `passwordChanged`): 24 hours, the longest default token lifetime. In milliseconds.
+ */
+export const OUTBOX_NOTICE_RETENTION_MS = 24 * 3600 * 1000;
 
 /**
  * Where mail goes. `deliver` resolves once the message is accepted (stored, relayed to the
@@ -31,6 +39,11 @@ export interface MailTransport {
  * machine, so a fresh checkout or a test deployment cannot mail real people by accident,
  * and links remain readable with SQL.
  *
+ * Each row expires with its token (`expires_at` = `mail.expiresAt`, or now +
+ * {@link OUTBOX_NOTICE_RETENTION_MS} for a notice), and every delivery then deletes all rows
+ * past their expiry (one indexed `DELETE`), so the table never holds a dead link for long and
+ * never grows without bound. A failed prune is logged (warn) and does not fail the delivery.
+ *
  * Takes the ORM's root `EntityManager` and forks it per delivery: deliveries run after the
  * caller's request, outside its unit of work. Rejects when the insert fails.
  */
@@ -41,15 +54,23 @@ export class OutboxTransport implements MailTransport {
   ) {}
 
   async deliver(mail: OutgoingMail): Promise<void> {
-    await this.em.fork().insert(MailOutboxMessage, {
+    const em = this.em.fork();
+    const now = new Date();
+    await em.insert(MailOutboxMessage, {
       recipient: mail.to,
       subject: mail.subject,
       template: mail.template,
       textBody: mail.text,
       htmlBody: mail.html,
-      createdAt: new Date(),
+      createdAt: now,
+      expiresAt: mail.expiresAt ?? new Date(now.getTime() + OUTBOX_NOTICE_RETENTION_MS),
     });
     this.logger.info({ to: mail.to, template: mail.template, subject: mail.subject }, 'mail stored in outbox');
+    try {
+      await em.nativeDelete(MailOutboxMessage, { expiresAt: { $lte: now } });
+    } catch (err) {
+      this.logger.warn({ err }, 'pruning expired mail from the outbox failed');
+    }
   }
 }
 
@@ -157,7 +178,9 @@ export interface MailerOptions {
  * Fire-and-forget mail sending. Callers invoke `send` after their transaction committed;
  * `send` returns at once and never throws: the delivery runs on a later turn of the event
  * loop, and a failure is logged (`logger.error({ err, template })`) rather than surfaced,
- * so a mail problem never breaks the response that triggered it. In-flight deliveries are
+ * so a mail problem never breaks the response that triggered it. A failed delivery (SMTP
+ * server down, refused connection) is not retried: it is logged once and dropped, and the
+ * user asks again (the token mail quotas count the attempt). In-flight deliveries are
  * tracked so `drain()` can await them (graceful shutdown, tests).
  */
 export class Mailer {
@@ -186,6 +209,7 @@ export class Mailer {
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
+        ...(rendered.expiresAt ? { expiresAt: rendered.expiresAt } : {}),
       };
       const delivery = this.deliver(mail);
       this.inFlight.add(delivery);

@@ -9,6 +9,11 @@ export interface RenderedMail {
   subject: string;
   text: string;
   html: string;
+  /**
+   * When the token the message carries stops working (token mails only). The outbox keeps the
+   * message until then and deletes it afterwards; notices without a token leave it unset.
+   */
+  expiresAt?: Date;
 }
 
 /** Data of a mail carrying a single-use token (email confirmation, password reset). */
@@ -97,7 +102,7 @@ export function confirmEmail({ identifier, link, token, expiresAt }: TokenMailDa
       p('If you did not sign up or change your email address, ignore this message: the address will not be confirmed.'),
     ].join('\n'),
   );
-  return { subject, text, html };
+  return { subject, text, html, expiresAt };
 }
 
 /** Notice sent to the OLD address once the account's email address was changed. */
@@ -149,7 +154,7 @@ export function passwordReset({ identifier, link, token, expiresAt }: TokenMailD
       p('If you did not ask for this, ignore this message: your password stays as it is.'),
     ].join('\n'),
   );
-  return { subject, text, html };
+  return { subject, text, html, expiresAt };
 }
 
 /** Notice that the account's password was changed (by the user or through a reset). */
