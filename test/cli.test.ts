@@ -115,7 +115,7 @@ describe('createsuperuser', () => {
       PROFILEGRAPH_SUPERUSER_PASSWORD: 'short1',
     });
     expect(weak.code).toBe(1);
-    expect(weak.stderr).toContain('The password must be at least 12 characters long.');
+    expect(weak.stderr).toContain('The password must be at least 15 characters long.');
     expect(weak.stdout + weak.stderr).not.toContain('short1');
 
     const missing = await runCli(['createsuperuser', '--no-input', '--identifier', uniqueIdentifier('root')]);
@@ -170,7 +170,7 @@ describe('createsuperuser', () => {
       await answer(/Identifier:/, interactive);
       await answer(/Password:/, 'short');
       await answer(/Password \(again\):/, 'short');
-      await answer(/at least 12 characters[\s\S]*Password:/, good);
+      await answer(/at least 15 characters[\s\S]*Password:/, good);
       await answer(/Password \(again\):/, 'something else entirely 9');
       await answer(/didn't match[\s\S]*Password:/, good);
       await answer(/Password \(again\):/, good);

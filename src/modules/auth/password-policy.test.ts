@@ -23,3 +23,19 @@ describe('checkPassword', () => {
     expect(checkPassword('violet submarine 8841', rules, ['grace.hopper'])).toBeUndefined();
   });
 });
+
+describe('checkPassword with a minimum strength', () => {
+  const strict = { minLength: 15, maxLength: 128 as const, minStrength: 3 };
+  it('refuses long but guessable passwords: digit runs, a common word with digits, the service name', () => {
+    expect(checkPassword('password1234567', strict)).toMatch(/too easy to guess/);
+    expect(checkPassword('1234567890123456', strict)).toMatch(/too easy to guess/);
+    expect(checkPassword('profilegraph2024!', strict)).toMatch(/too easy to guess/);
+  });
+  it('counts the personal values as guessable words', () => {
+    expect(checkPassword('featherstonehaugh77', strict)).toBeUndefined();
+    expect(checkPassword('featherstonehaugh77', strict, ['wilhelmina.featherstonehaugh'])).toMatch(/too similar|too easy to guess/);
+  });
+  it('accepts a passphrase of unrelated words', () => {
+    expect(checkPassword('tangerine orbit lantern 71', strict, ['alice'])).toBeUndefined();
+  });
+});
