@@ -4,6 +4,7 @@ import { BackgroundTasks } from './background.ts';
 import { EmailConfirmationService } from './modules/auth/email-confirmation.service.ts';
 import { PasswordResetService } from './modules/auth/password-reset.service.ts';
 import { createMailTransport, Mailer, type MailTransport } from './modules/mail/mailer.ts';
+import { MailQuota } from './modules/mail/mail-quota.ts';
 import { TokenService } from './modules/tokens/token.service.ts';
 import { AuditService } from './modules/events/audit.service.ts';
 import { EventBus } from './modules/events/events.ts';
@@ -12,6 +13,7 @@ import { TrustedHeaderAuth } from './modules/auth/trusted-header.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { DeviceTokenService } from './modules/auth/device-tokens.ts';
 import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
@@ -63,9 +65,11 @@ export interface ServiceDeps {
 /** Wires the services. */
 export function createServices(config: Config, registry: ProfileRegistry, deps: ServiceDeps): Services {
   const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
-  const sessions = new SessionService(config.sessions, deps.clock);
+  const coreKeys = new CoreKeys(registry);
+  const sessions = new SessionService(config.sessions, deps.clock, coreKeys);
   const users = new UserService(registry, { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize });
   const throttle = new LoginThrottle(deps.em.getConnection(), config.loginThrottle);
+  const deviceTokens = new DeviceTokenService(config.loginThrottle.deviceTokenTtlMs, deps.clock);
   const tokens = new TokenService(deps.clock);
   const background = new BackgroundTasks(deps.logger);
   const events = new EventBus(deps.logger, deps.clock);
@@ -74,12 +78,37 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     from: config.mail.from,
     logger: deps.logger,
   });
-  const coreKeys = new CoreKeys(registry);
-  const profileWriter = new ProfileWriter(registry, coreKeys);
-  const emailConfirmation = new EmailConfirmationService(config, registry, tokens, mailer, background, deps.em, throttle, deps.clock, events, profileWriter);
+  const profileWriter = new ProfileWriter(registry, coreKeys, sessions);
+  const mailQuota = new MailQuota(deps.em.getConnection(), deps.logger);
+  const emailConfirmation = new EmailConfirmationService(
+    config,
+    registry,
+    tokens,
+    mailer,
+    background,
+    deps.em,
+    throttle,
+    deps.clock,
+    events,
+    profileWriter,
+    mailQuota,
+  );
   const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events);
-  const passwordReset = new PasswordResetService(config, users, coreKeys, tokens, sessions, passwords, throttle, mailer, background, deps.em, events);
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events, deviceTokens, mailer);
+  const passwordReset = new PasswordResetService(
+    config,
+    users,
+    coreKeys,
+    tokens,
+    sessions,
+    passwords,
+    throttle,
+    mailer,
+    background,
+    deps.em,
+    events,
+    mailQuota,
+  );
   const follows = new FollowService(coreKeys, config.followRequiresConfirmation, events);
   return {
     config,

@@ -7,6 +7,7 @@ import type { SessionService } from '../sessions/session.service.ts';
 import { IDENTIFIER_KEY_UNIQUE, User, type UserEntity } from '../users/user.entity.ts';
 import { checkIdentifier, identifierKey } from '../users/identifier.ts';
 import type { UserService } from '../users/user.service.ts';
+import type { DeviceTokenService } from './device-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
@@ -14,13 +15,17 @@ import type { CoreKeys } from '../profiles/core-keys.ts';
 import type { ProfileWriter, ProfilesInput } from '../profiles/profile.writer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { EventBus } from '../events/events.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { passwordChanged } from '../mail/templates.ts';
 import type { EmailConfirmationService } from './email-confirmation.service.ts';
 
-/** What signup and login return: a new session and its user. */
+/** What signup and login return: a new session, its user, and the client's device token. */
 export interface AuthResult {
   token: string;
   expiresAt: Date;
   user: UserEntity;
+  /** The device token the client keeps for later logins (the one it sent, when still valid). */
+  deviceToken: string;
 }
 
 const INVALID_CREDENTIALS_MESSAGE = 'Invalid identifier or password.';
@@ -41,6 +46,8 @@ export class AuthService {
     private readonly emailConfirmation: EmailConfirmationService,
     private readonly tokens: TokenService,
     private readonly events: EventBus,
+    private readonly deviceTokens: DeviceTokenService,
+    private readonly mailer: Mailer,
   ) {}
 
   /**
@@ -77,7 +84,8 @@ export class AuthService {
         await tx.flush();
         await this.profiles.createForSignup(tx, user.id, profilesInput, user.createdAt);
         const session = await this.sessions.issue(tx, user.id);
-        return { token: session.token, expiresAt: session.expiresAt, user };
+        const deviceToken = await this.deviceTokens.issue(tx, user.id);
+        return { token: session.token, expiresAt: session.expiresAt, user, deviceToken };
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException && violatedConstraint(error) === IDENTIFIER_KEY_UNIQUE) {
@@ -99,16 +107,22 @@ export class AuthService {
    * verification runs whether or not the identifier exists, and every failure (unknown,
    * wrong password, unusable password, inactive) is the same `INVALID_CREDENTIALS`. With
    * `EMAIL_CONFIRMATION=required`, a correct password on an unconfirmed address is
-   * `FORBIDDEN` with `extensions.reason: "EMAIL_NOT_CONFIRMED"`. Each call
-   * counts against the account's and the client address's failure limits (`RATE_LIMITED`).
+   * `FORBIDDEN` with `extensions.reason: "EMAIL_NOT_CONFIRMED"`. Each call counts
+   * against the throttle (`RATE_LIMITED`, `LoginThrottle`): a live `deviceToken` of this
+   * account makes the client a known one with its own allowance; any other token (forged,
+   * expired, another account's) is ignored and the client counted as unknown. A successful
+   * login returns the presented device token (its lifetime extended) or a new one.
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
-  async login({ em, clientAddress, clock }: RequestScope, identifier: string, password: string): Promise<AuthResult> {
+  async login({ em, clientAddress, clock }: RequestScope, identifier: string, password: string, deviceToken?: string | null): Promise<AuthResult> {
     const key = identifierKey(identifier);
     const failed = (reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed', subjectId: string | null) =>
       this.events.emit(em, { type: 'auth.login_failed', actorId: null, subjectId, clientAddress, data: { identifier, reason } });
+    const found = await this.deviceTokens.find(em, deviceToken);
+    const device = found?.identifierKey === key ? found : null;
+    const client = { address: clientAddress, device: device && `device:${device.id}` };
     try {
-      await this.throttle.consume(key, clientAddress);
+      await this.throttle.consume(key, client);
     } catch (error) {
       await failed('rate_limited', null);
       throw error;
@@ -120,7 +134,7 @@ export class AuthService {
       await failed('invalid_credentials', user?.id ?? null);
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
-    await this.throttle.succeeded(key, clientAddress);
+    await this.throttle.succeeded(key, client);
     if (this.config.email.confirmation === 'required' && !(await this.emailConfirmation.isConfirmed(em, user.id))) {
       await failed('email_not_confirmed', user.id);
       throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
@@ -128,8 +142,15 @@ export class AuthService {
     if (result.needsRehash) await this.rehash(em, user, password);
     await this.profiles.recordLogin(em, user.id, clock.now());
     const session = await this.sessions.issue(em, user.id);
+    let issuedDeviceToken: string;
+    if (device?.userId === user.id && deviceToken) {
+      await this.deviceTokens.touch(em, device.id);
+      issuedDeviceToken = deviceToken;
+    } else {
+      issuedDeviceToken = await this.deviceTokens.issue(em, user.id);
+    }
     await this.events.emit(em, { type: 'auth.login', actorId: user.id, subjectId: user.id, clientAddress, data: { identifier, via: 'password' } });
-    return { token: session.token, expiresAt: session.expiresAt, user };
+    return { token: session.token, expiresAt: session.expiresAt, user, deviceToken: issuedDeviceToken };
   }
 
   /** Ends the viewer's current session. Errors: `UNAUTHENTICATED`. */
@@ -152,17 +173,20 @@ export class AuthService {
 
   /**
    * Replaces the viewer's password after checking the current one, and ends every other
-   * session in the same transaction. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`,
-   * `BAD_USER_INPUT` (field `newPassword`), `RATE_LIMITED`.
+   * session in the same transaction, then mails a notice to the account's address (core key
+   * `email`). The check is throttled like a login; a request signed in
+   * with a session is a known client of its account (its own allowance per session). Errors:
+   * `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `BAD_USER_INPUT` (field `newPassword`), `RATE_LIMITED`.
    */
   async changePassword(scope: RequestScope, currentPassword: string, newPassword: string): Promise<boolean> {
     const { em, clientAddress } = scope;
     const viewer = requireViewer(scope);
     const key = identifierKey(viewer.user.identifier);
-    await this.throttle.consume(key, clientAddress);
+    const client = { address: clientAddress, device: viewer.id && `session:${viewer.id}` };
+    await this.throttle.consume(key, client);
     const result = await this.hasher.verify(viewer.user.password, currentPassword);
     if (!result.valid) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
-    await this.throttle.succeeded(key, clientAddress);
+    await this.throttle.succeeded(key, client);
     const policyError = checkPassword(newPassword, this.config.passwords, [viewer.user.identifier]);
     if (policyError) throw badInput({ newPassword: policyError });
     const hash = await this.hasher.hash(newPassword);
@@ -175,6 +199,9 @@ export class AuthService {
       await this.events.emit(tx, { type: 'auth.password_changed', actorId: viewer.user.id, subjectId: viewer.user.id, clientAddress, data: {} });
     });
     viewer.user.password = hash;
+    // The owner hears of it at the address password resets go to: a change they did not make is an alarm.
+    const address = await this.coreKeys.read(em, viewer.user.id, 'email');
+    if (address !== null) this.mailer.send(address, passwordChanged({ identifier: viewer.user.identifier }), 'passwordChanged');
     return true;
   }
 
