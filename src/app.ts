@@ -7,12 +7,15 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { createContext } from './context.ts';
+import { COMPOSITION_TOKEN_HEADER, createContext } from './context.ts';
 import type { Database } from './db/orm.ts';
 import { createFormatError } from './errors.ts';
+import { inputHygienePlugin } from './input-hygiene.ts';
+import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
+import { queryLimitRules, queryParseOptions, type QueryLimits } from './query-limits.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 import type { RequestScope } from './request.ts';
 import { buildSchema } from './schema.ts';
@@ -33,6 +36,8 @@ export interface App {
 }
 
 const PLAYGROUND_ASSETS = '/playground/';
+/** Idle keep-alive connections are kept this long: Fastify's default, above common load balancers' 60 s. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 function trustedHeaderValue(headers: Record<string, string | string[] | undefined>, name: string | undefined): string | undefined {
   if (!name) return undefined;
@@ -60,6 +65,13 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
+    // A request must arrive whole (headers and body) within requestTimeoutMs, and a socket idle
+    // that long is closed: a client stalling mid-headers or mid-body holds a connection no longer.
+    connectionTimeout: config.http.requestTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks request and header deadlines every connectionsCheckingInterval (default 30 s).
+    http: { headersTimeout: config.http.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.http.requestTimeoutMs) },
   });
   let shuttingDown = false;
 
@@ -90,9 +102,16 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
 
   if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
 
+  const queryLimits: QueryLimits = { ...config.queryLimits, pageSize: { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize } };
   const apollo = new ApolloServer<RequestScope>({
+    // Bounded cost before execution: too many tokens is a parse error, the other limits are
+    // validation errors (HTTP 400 either way, and no resolver runs).
+    parseOptions: queryParseOptions(queryLimits),
+    validationRules: queryLimitRules(queryLimits),
     schema: buildSchema(registry, services, { federation: config.http.federation }),
     introspection: config.http.introspection,
+    // No "Did you mean …?" in validation errors while the schema is not public.
+    hideSchemaDetailsFromClientErrors: !config.http.introspection,
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM/SIGINT and closes the app, then the database.
     stopOnTerminationSignals: false,
@@ -101,6 +120,9 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
       fastifyApolloDrainPlugin(http),
       // No cache hints are used; the default cache-control plugin would visit every field.
       ApolloServerPluginCacheControlDisabled(),
+      inputHygienePlugin(),
+      // Nor in the coercion errors of variables.
+      ...(config.http.introspection ? [] : [noSuggestionsPlugin()]),
       config.http.playground ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -114,6 +136,7 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
         clientAddress: request.ip,
         peerAddress: request.socket.remoteAddress,
         trustedIdentity: trustedHeaderValue(request.headers, config.trustedHeader.header),
+        compositionToken: trustedHeaderValue(request.headers, COMPOSITION_TOKEN_HEADER),
       }),
   });
 

@@ -26,17 +26,20 @@ const envSchema = z.object({
 
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(5000),
   DATABASE_REPLICA_URLS: list.default([]),
   MIGRATE_ON_START: bool.optional(),
   EMBEDDED_DATA_DIR: z.string().min(1).default('.data/pglite'),
 
   CORS_ORIGINS: list.default([]),
-  BODY_LIMIT_BYTES: int(1024).default(1_048_576),
+  BODY_LIMIT_BYTES: int(1024).default(102_400),
+  REQUEST_TIMEOUT_SECONDS: int(1, 600).default(30),
   TRUST_PROXY: bool.default(false),
   PLAYGROUND: bool.optional(),
   INTROSPECTION: bool.optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
   FEDERATION: bool.default(false),
+  COMPOSITION_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 
   PROFILES: list.optional(),
   PROFILES_DIR: z.string().min(1).optional(),
@@ -44,9 +47,18 @@ const envSchema = z.object({
   USERS_PAGE_SIZE: int(1, 10_000).default(20),
   FOLLOW_REQUIRES_CONFIRMATION: bool.default(false),
   USERS_PAGE_MAX: int(1, 10_000).default(100),
+  // Query limits (src/query-limits.ts): about twice the costliest of the project's own documents.
+  MAX_QUERY_DEPTH: int(1, 1000).default(10),
+  MAX_QUERY_ALIASES: int(0, 100_000).default(15),
+  MAX_QUERY_TOKENS: int(1, 1_000_000).default(1000),
+  MAX_QUERY_DIRECTIVES: int(0, 100_000).default(10),
+  MAX_QUERY_FRAGMENTS: int(0, 100_000).default(25),
+  MAX_QUERY_COST: int(1).default(3000),
+  MAX_SECRET_FIELDS: int(1, 100).default(1),
 
   IDENTIFIER_MAX_LENGTH: int(1, 1000).default(150),
-  PASSWORD_MIN_LENGTH: int(8, 128).default(12),
+  PASSWORD_MIN_LENGTH: int(8, 128).default(15),
+  PASSWORD_MIN_STRENGTH: int(0, 4).default(3),
   ARGON2_MEMORY_KIB: int(19_456).default(19_456),
   ARGON2_TIME_COST: int(2).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
@@ -58,6 +70,8 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IDENTIFIER: int(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: int(1).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: int(1).default(15 * 60),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_HOUR: int(1).default(100),
+  DEVICE_TOKEN_TTL_SECONDS: int(60).default(90 * 24 * 3600),
   TOKEN_MAX_FAILURES_PER_ADDRESS: int(1).default(30),
 
   TRUSTED_HEADER: z
@@ -75,6 +89,7 @@ const envSchema = z.object({
   MAIL_TRANSPORT: z.enum(['outbox', 'smtp']).default('outbox'),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().min(3).default('profilegraph <no-reply@localhost>'),
+  MAIL_OUTBOX_IN_PRODUCTION: bool.default(false),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -88,6 +103,8 @@ export interface Config {
     /** Connection URL of a real PostgreSQL; `undefined` means the embedded PGlite. */
     url: string | undefined;
     poolMax: number;
+    /** PostgreSQL `statement_timeout` of every pooled connection (real PostgreSQL only), in ms. */
+    statementTimeoutMs: number;
     replicaUrls: string[];
     migrateOnStart: boolean;
     /** Folder the embedded database persists to; `memory://` keeps it in memory. */
@@ -102,21 +119,41 @@ export interface Config {
     installed: string[] | undefined;
   };
   users: { pageSize: number; maxPageSize: number };
+  /** Bounds checked before an operation runs (src/query-limits.ts; README, "Query limits"). */
+  queryLimits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxFragments: number;
+    maxCost: number;
+    /** Secret-checking fields (`login`, `changePassword`, …) per operation. */
+    maxSecretFields: number;
+  };
   /** Every follow needs the followee's confirmation, whatever their profile says. */
   followRequiresConfirmation: boolean;
   http: {
     corsOrigins: string[];
     bodyLimitBytes: number;
+    /**
+     * Bound on receiving one request, in ms: the whole request (headers and body) must arrive
+     * within it, and a connection idle that long is closed (Fastify `requestTimeout`, `connectionTimeout`).
+     */
+    requestTimeoutMs: number;
     trustProxy: boolean;
     playground: boolean;
     introspection: boolean;
     shutdownTimeoutMs: number;
     /** Serve an Apollo Federation 2 subgraph (`User @key(fields: "id")`, `_service`, `_entities`). */
     federation: boolean;
+    /** Credential gateways send as `x-composition-token` to read `_sdl` (and `_service`) while introspection is off. */
+    compositionToken: string | undefined;
   };
   accounts: { identifierMaxLength: number };
   passwords: {
     minLength: number;
+    /** Least zxcvbn-ts score (0–4) a new password must reach; 0 turns the check off. */
+    minStrength: number;
     /** Fixed upper bound: longer inputs are refused before hashing (cheap DoS guard). */
     maxLength: 128;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
@@ -125,8 +162,14 @@ export interface Config {
   };
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
   loginThrottle: {
+    /** Failed checks per account per client (address, or device token) per window before escalating delays. */
     maxFailuresPerIdentifier: number;
+    /** Failed checks per client address per window, over all accounts (clients without a device token). */
     maxFailuresPerAddress: number;
+    /** Failed checks per account per hour from clients without a device token of that account. */
+    maxFailuresPerAccountHour: number;
+    /** Lifetime of a device token, extended on each login that presents it. */
+    deviceTokenTtlMs: number;
     /** Uses of mailed tokens and reset requests per client address per window. */
     maxTokenFailuresPerAddress: number;
     windowSeconds: number;
@@ -139,7 +182,13 @@ export interface Config {
     /** Base URL of the front end; mailed links are `<PUBLIC_URL>/confirm-email?token=…` and `/reset-password?token=…`. */
     publicUrl: string;
   };
-  mail: { transport: 'outbox' | 'smtp'; smtpUrl: string | undefined; from: string };
+  mail: {
+    transport: 'outbox' | 'smtp';
+    smtpUrl: string | undefined;
+    from: string;
+    /** `MAIL_OUTBOX_IN_PRODUCTION`: production may keep mail (live tokens) in `mail_outbox`. */
+    outboxInProduction: boolean;
+  };
   /** Trusted-header authentication (off unless `header` is set). */
   trustedHeader: { header: string | undefined; proxies: string[]; createUsers: boolean };
 }
@@ -175,6 +224,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.MAIL_TRANSPORT === 'smtp' && !e.SMTP_URL) {
     throw new ConfigError(['SMTP_URL: required when MAIL_TRANSPORT is smtp']);
   }
+  if (production && e.MAIL_TRANSPORT === 'outbox' && !e.MAIL_OUTBOX_IN_PRODUCTION) {
+    const why = 'the outbox keeps every mail, live reset and confirmation links included, in the mail_outbox table';
+    throw new ConfigError([
+      raw.MAIL_TRANSPORT
+        ? `MAIL_TRANSPORT: outbox is refused in production (${why}); set MAIL_TRANSPORT=smtp and SMTP_URL, or MAIL_OUTBOX_IN_PRODUCTION=true to allow it`
+        : `MAIL_TRANSPORT: unset, so mail would go to the outbox, which is refused in production (${why}); set MAIL_TRANSPORT=smtp and SMTP_URL, or MAIL_OUTBOX_IN_PRODUCTION=true to allow the outbox`,
+    ]);
+  }
   if (e.SESSION_ABSOLUTE_TIMEOUT_SECONDS < e.SESSION_IDLE_TIMEOUT_SECONDS) {
     throw new ConfigError(['SESSION_ABSOLUTE_TIMEOUT_SECONDS: must be at least SESSION_IDLE_TIMEOUT_SECONDS']);
   }
@@ -186,6 +243,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     database: {
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_URL ? e.DATABASE_POOL_MAX : 1,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       replicaUrls: e.DATABASE_REPLICA_URLS,
       migrateOnStart: e.MIGRATE_ON_START ?? !e.DATABASE_URL,
       embeddedDataDir: e.EMBEDDED_DATA_DIR,
@@ -196,19 +254,31 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       installed: e.PROFILES,
     },
     users: { pageSize: Math.min(e.USERS_PAGE_SIZE, e.USERS_PAGE_MAX), maxPageSize: e.USERS_PAGE_MAX },
+    queryLimits: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_QUERY_ALIASES,
+      maxTokens: e.MAX_QUERY_TOKENS,
+      maxDirectives: e.MAX_QUERY_DIRECTIVES,
+      maxFragments: e.MAX_QUERY_FRAGMENTS,
+      maxCost: e.MAX_QUERY_COST,
+      maxSecretFields: e.MAX_SECRET_FIELDS,
+    },
     followRequiresConfirmation: e.FOLLOW_REQUIRES_CONFIRMATION,
     http: {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       trustProxy: e.TRUST_PROXY,
       playground: e.PLAYGROUND ?? !production,
       introspection: e.INTROSPECTION ?? !production,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
       federation: e.FEDERATION,
+      compositionToken: e.COMPOSITION_TOKEN,
     },
     accounts: { identifierMaxLength: e.IDENTIFIER_MAX_LENGTH },
     passwords: {
       minLength: e.PASSWORD_MIN_LENGTH,
+      minStrength: e.PASSWORD_MIN_STRENGTH,
       maxLength: 128,
       argon2: {
         memoryCost: e.ARGON2_MEMORY_KIB,
@@ -224,6 +294,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     loginThrottle: {
       maxFailuresPerIdentifier: e.LOGIN_MAX_FAILURES_PER_IDENTIFIER,
       maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      maxFailuresPerAccountHour: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_HOUR,
+      deviceTokenTtlMs: e.DEVICE_TOKEN_TTL_SECONDS * 1000,
       maxTokenFailuresPerAddress: e.TOKEN_MAX_FAILURES_PER_ADDRESS,
       windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     },
@@ -233,7 +305,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       passwordResetTtlMs: e.PASSWORD_RESET_TTL_SECONDS * 1000,
       publicUrl: e.PUBLIC_URL,
     },
-    mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxInProduction: e.MAIL_OUTBOX_IN_PRODUCTION },
     trustedHeader: { header: e.TRUSTED_HEADER, proxies: e.TRUSTED_PROXIES, createUsers: e.TRUSTED_HEADER_CREATE_USERS },
   };
 }
