@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { PermissionLoaders } from './modules/permissions/permission.loaders.ts';
@@ -21,13 +22,32 @@ export interface RequestInfo {
   peerAddress?: string | undefined;
   /** Value of the configured trusted header, if the request carries it. */
   trustedIdentity?: string | undefined;
+  /** Value of the `x-composition-token` header, if the request carries it. */
+  compositionToken?: string | undefined;
+}
+
+/** Name of the header gateways send `COMPOSITION_TOKEN` in, to read `_sdl` while introspection is off. */
+export const COMPOSITION_TOKEN_HEADER = 'x-composition-token';
+
+/**
+ * Whether a request may read the composition SDL: always while `introspection` is on; else
+ * only when `given` equals the configured token (compared as SHA-256 digests in constant time,
+ * so neither the length nor a prefix leaks). No token configured: never.
+ */
+export function compositionAllowed(http: { introspection: boolean; compositionToken: string | undefined }, given: string | undefined): boolean {
+  if (http.introspection) return true;
+  if (!http.compositionToken || given === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(http.compositionToken));
 }
 
 /**
  * Builds the GraphQL context of one request, its {@link RequestScope}: forks the
  * EntityManager, resolves the viewer from the bearer token (an unknown or expired token simply
- * means no viewer) or, when configured, from a trusted proxy's identity header, and creates
- * fresh DataLoaders. The only place that turns an HTTP request into a scope.
+ * means no viewer; so does a deactivated account's token) or, when configured, from a trusted
+ * proxy's identity header, decides whether the request may read the composition SDL (see
+ * {@link compositionAllowed}), and creates fresh DataLoaders. The only place that turns an
+ * HTTP request into a scope.
  */
 export async function createContext(services: Services, rootEm: EntityManager, request: RequestInfo): Promise<RequestScope> {
   const em = rootEm.fork();
@@ -45,5 +65,12 @@ export async function createContext(services: Services, rootEm: EntityManager, r
   });
   const permissions = new PermissionLoaders(em, profiles, services.coreKeys);
   const users = new DataLoader((ids: readonly string[]) => services.users.findManyById(em, ids), { maxBatchSize: 1000 });
-  return { em, viewer, clientAddress: request.clientAddress, clock: services.clock, loaders: { profiles, follows, permissions, users } };
+  return {
+    em,
+    viewer,
+    clientAddress: request.clientAddress,
+    composition: compositionAllowed(services.config.http, request.compositionToken),
+    clock: services.clock,
+    loaders: { profiles, follows, permissions, users },
+  };
 }

@@ -23,7 +23,8 @@ export interface RequestLoaders {
 /**
  * What one request is, and all a service needs of it: its own EntityManager fork (identity
  * map and unit of work live for this request only), the authenticated viewer if any, the
- * client address used for rate limits, the clock, and fresh DataLoaders. It is also the
+ * client address used for rate limits, whether a gateway may read the composition SDL, the
+ * clock, and fresh DataLoaders. It is also the
  * GraphQL context: resolvers get their services from their module's resolver factory, never
  * from the context.
  */
@@ -31,6 +32,11 @@ export interface RequestScope {
   em: EntityManager;
   viewer: ActiveSession | null;
   clientAddress: string;
+  /**
+   * The request may read the schema's SDL through `_sdl` (and federation's `_service`): true
+   * while introspection is on, else only with the configured `x-composition-token`.
+   */
+  composition: boolean;
   clock: Clock;
   loaders: RequestLoaders;
 }

@@ -7,7 +7,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { DateResolver, DateTimeResolver, EmailAddressResolver, JSONResolver, URLResolver } from 'graphql-scalars';
 import type { Resolvers } from './__generated__/resolvers-types.ts';
-import { compositionResolvers } from './composition/resolvers.ts';
+import { compositionResolvers, subgraphServiceResolvers } from './composition/resolvers.ts';
 import { federationTypeDefs, stitching, stitchingTypeDefs } from './composition/sdl.ts';
 import type { Config } from './config.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
@@ -130,6 +130,9 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
   // One module carries all the SDL; the others only add their resolver maps, in order.
   const empty: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
   return buildSubgraphSchema(
-    resolvers.map((map, i) => ({ typeDefs: i === 0 ? parse([...typeDefs, ...federationTypeDefs()].join('\n\n')) : empty, resolvers: map })),
+    [...resolvers, subgraphServiceResolvers() as GraphQLResolverMap<RequestScope>].map((map, i) => ({
+      typeDefs: i === 0 ? parse([...typeDefs, ...federationTypeDefs()].join('\n\n')) : empty,
+      resolvers: map,
+    })),
   );
 }

@@ -82,8 +82,12 @@ async function viaGateway(query: string, variables: Record<string, unknown> = {}
 /** Statements that read accounts by id (`_entities`, `user(id:)`), excluding the session lookup. */
 const userReads = () => users.queries.filter((sql) => /from "?users"? (as )?"?u"?\b/i.test(sql) && !/sessions/i.test(sql));
 
+/** The composition credential gateways send (`x-composition-token`) to read `_service`/`_sdl` while introspection is off. */
+const COMPOSITION_TOKEN = 'federation-gateway-composition-token-0123456789';
+const composition = { 'x-composition-token': COMPOSITION_TOKEN };
+
 beforeAll(async () => {
-  users = await startTestServer({ FEDERATION: 'true', INTROSPECTION: 'false' });
+  users = await startTestServer({ FEDERATION: 'true', INTROSPECTION: 'false', COMPOSITION_TOKEN });
   [ada, bob] = [await signupWithEmail(), await signupWithEmail()];
   cy = await signupUser(users);
   await users.gql('mutation($id: ID!) { follow(userId: $id) }', { id: ada.id }, bob.token);
@@ -96,7 +100,7 @@ beforeAll(async () => {
   reviews = new ApolloServer({ schema: reviewsSubgraph(reviewRows) });
   const { url: reviewsUrl } = await startStandaloneServer(reviews, { listen: { port: 0, host: '127.0.0.1' } });
 
-  const usersSdl = await users.gql('{ _service { sdl } }');
+  const usersSdl = await users.gql('{ _service { sdl } }', undefined, undefined, composition);
   if (!usersSdl.body.data) throw new Error(usersSdl.text);
   const composed = composeServices([
     { name: 'users', url: `${users.url}/graphql`, typeDefs: parse(usersSdl.body.data._service.sdl) },
@@ -130,11 +134,14 @@ afterAll(async () => {
 });
 
 describe('the subgraph', () => {
-  it('serves _service with User as a Federation 2 entity while introspection is off', async () => {
+  it('serves _service with User as a Federation 2 entity while introspection is off, to gateways sending the composition token', async () => {
     const introspection = await users.gql('{ __schema { queryType { name } } }');
     expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
+    const anonymous = await users.gql('{ _service { sdl } }');
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(anonymous.body.data?._service?.sdl ?? null).toBeNull();
 
-    const sdl: string = (await users.gql('{ _service { sdl } }')).body.data._service.sdl;
+    const sdl: string = (await users.gql('{ _service { sdl } }', undefined, undefined, composition)).body.data._service.sdl;
     expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])');
     expect(sdl).toMatch(/type User @key\(fields: "id"\)/);
     expect(sdl).not.toContain('directive @key(selectionSet');
@@ -151,7 +158,7 @@ describe('the subgraph', () => {
   });
 
   it('keeps the stitching fields: _sdl (stitching SDL) and _usersByIds', async () => {
-    const res = await users.gql('query($ids: [ID!]!) { _sdl _usersByIds(ids: $ids) { identifier } }', { ids: [ada.id, '0'] });
+    const res = await users.gql('query($ids: [ID!]!) { _sdl _usersByIds(ids: $ids) { identifier } }', { ids: [ada.id, '0'] }, undefined, composition);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data._sdl).toContain('type User @key(selectionSet: "{ id }")');
     expect(res.body.data._sdl).toContain('_usersByIds(ids: [ID!]!): [User]! @merge(keyField: "id")');

@@ -57,14 +57,17 @@ function postsSchema(posts: { id: string; title: string; authorId: string }[]): 
 }
 
 /** An HTTP executor that forwards the gateway request's `Authorization` header and logs each request. */
-function httpExecutor(url: string, log: string[]): Executor {
+/** The composition credential the gateway sends (`x-composition-token`) to read `_sdl` while introspection is off. */
+const COMPOSITION_TOKEN = 'stitching-gateway-composition-token-0123456789';
+
+function httpExecutor(url: string, log: string[], headers: Record<string, string> = {}): Executor {
   return (async ({ document, variables, context }) => {
     const query = print(document);
     log.push(query);
     const authorization = (context as GatewayContext | undefined)?.authorization;
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      headers: { 'content-type': 'application/json', ...headers, ...(authorization ? { authorization } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     return response.json();
@@ -73,7 +76,8 @@ function httpExecutor(url: string, log: string[]): Executor {
 
 async function subschema(url: string, log: string[]) {
   const executor = httpExecutor(url, log);
-  const result = (await executor({ document: parse('{ _sdl }') })) as { data?: { _sdl: string }; errors?: unknown };
+  const sdlReader = httpExecutor(url, [], { 'x-composition-token': COMPOSITION_TOKEN });
+  const result = (await sdlReader({ document: parse('{ _sdl }') })) as { data?: { _sdl: string }; errors?: unknown };
   if (!result.data) throw new Error(`no _sdl from ${url}: ${JSON.stringify(result.errors)}`);
   return { schema: makeExecutableSchema({ typeDefs: result.data._sdl }), executor };
 }
@@ -107,7 +111,7 @@ async function viaGateway(source: string, variableValues: Record<string, unknown
 const userReads = () => users.queries.filter((sql) => /from "?users"? (as )?"?u"?\b/i.test(sql) && !/sessions/i.test(sql));
 
 beforeAll(async () => {
-  users = await startTestServer({ INTROSPECTION: 'false' });
+  users = await startTestServer({ INTROSPECTION: 'false', COMPOSITION_TOKEN });
   [ada, bob] = [await signupWithEmail(), await signupWithEmail()];
   cy = await signupUser(users);
   await users.gql('mutation($id: ID!) { follow(userId: $id) }', { id: ada.id }, bob.token);
@@ -135,11 +139,11 @@ afterAll(async () => {
 });
 
 describe('_sdl and _usersByIds', () => {
-  it('serves the stitching SDL while introspection is off', async () => {
+  it('serves the stitching SDL while introspection is off, to gateways sending the composition token', async () => {
     const introspection = await users.gql('{ __schema { queryType { name } } }');
     expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
 
-    const res = await users.gql('{ _sdl }');
+    const res = await users.gql('{ _sdl }', undefined, undefined, { 'x-composition-token': COMPOSITION_TOKEN });
     expect(res.body.errors).toBeUndefined();
     const sdl: string = res.body.data._sdl;
     expect(sdl).toContain('directive @key(selectionSet: String!) on OBJECT');

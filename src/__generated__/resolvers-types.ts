@@ -60,6 +60,13 @@ export type AuditEventEdge = {
 /** A new session: the bearer token to send as `Authorization: Bearer <token>`. */
 export type AuthPayload = {
   __typename?: 'AuthPayload';
+  /**
+   * Device token of this client for this account (256 bits, base64url; only its hash is stored):
+   * keep it (e.g. in localStorage) and send it as `login(deviceToken:)` next time, so failed
+   * logins by others cannot throttle this client. Lives `DEVICE_TOKEN_TTL_SECONDS` (default 90
+   * days) from its last use; the same token comes back when the one sent is still valid.
+   */
+  deviceToken?: Maybe<Scalars['String']['output']>;
   /** When the session ends at the latest (it also ends after the idle timeout). */
   expiresAt: Scalars['DateTime']['output'];
   /** Opaque session token (256 bits, base64url). Shown once; only its hash is stored. */
@@ -233,9 +240,13 @@ export type Mutation = {
    */
   follow: FollowStatus;
   /**
-   * Starts a session. Errors: `INVALID_CREDENTIALS` (the same for an unknown identifier, a
-   * wrong password or an account without a usable password), `RATE_LIMITED`. Null, with the
-   * error, when refused, so each aliased `login` in one operation gets its own answer.
+   * Starts a session. `deviceToken`: the one an earlier login of this account returned; with it
+   * the client keeps its own allowance of failed attempts, whatever others try on the account
+   * (an invalid, expired or other account's token is ignored, never an error). Errors:
+   * `INVALID_CREDENTIALS` (the same for an unknown identifier, a wrong password or an account
+   * without a usable password), `RATE_LIMITED` (with `extensions.retryAfterSeconds`; the same
+   * for known and unknown identifiers). Null, with the error, when refused, so each aliased
+   * `login` in one operation gets its own answer.
    */
   login?: Maybe<AuthPayload>;
   /** Ends the current session. Errors: `UNAUTHENTICATED`. */
@@ -325,6 +336,7 @@ export type MutationFollowArgs = {
 
 
 export type MutationLoginArgs = {
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
   identifier: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -478,8 +490,10 @@ export type Query = {
   user?: Maybe<User>;
   /**
    * Users matching `where`, sorted by `orderBy` (then by id), as a Relay connection.
-   * `first` is capped by the configured page size (default 100). Errors: `BAD_USER_INPUT`,
-   * `PROFILE_KEY_UNKNOWN`, `PROFILE_KEY_AMBIGUOUS`.
+   * `first` is capped by the configured page size (default 100); an `in:` list holds at most
+   * 100 values. Only staff may filter or sort by a private field; `followStatus: PENDING` or
+   * `NONE` only about the viewer. Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`,
+   * `PROFILE_KEY_AMBIGUOUS`, `FORBIDDEN` (paths in `extensions.fields`).
    */
   users: UserConnection;
 };
@@ -676,7 +690,10 @@ export type UserWhere = {
   createdAt?: InputMaybe<DateTimeFilter>;
   /** Conditions on data-bag keys; all must hold. */
   data?: InputMaybe<Array<DataFilter>>;
-  /** Status the `follows` / `followedBy` relationship must have. */
+  /**
+   * Status the `follows` / `followedBy` relationship must have. `PENDING` and `NONE` only with
+   * `follows` or `followedBy` the viewer's own id (else `FORBIDDEN`).
+   */
   followStatus?: InputMaybe<FollowStatus>;
   /** Users followed by this user id (with `followStatus`, default `CONFIRMED`). */
   followedBy?: InputMaybe<Scalars['ID']['input']>;
@@ -915,6 +932,7 @@ export type AuditEventEdgeResolvers<ContextType = RequestScope, ParentType exten
 }>;
 
 export type AuthPayloadResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+  deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;

@@ -8,7 +8,7 @@ import { openDatabase } from './orm.ts';
  * `DATABASE_URL`). Returns the names applied, oldest first.
  */
 export async function migrateUp(config: Config, logger?: Logger): Promise<string[]> {
-  const db = await openDatabase(config, { migrate: false, ...(logger ? { logger } : {}) });
+  const db = await openDatabase(config, { migrate: false, statementTimeout: false, ...(logger ? { logger } : {}) });
   try {
     const applied = await db.orm.migrator.up();
     return applied.map((m) => m.name);

@@ -2,6 +2,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { DeviceToken } from '../modules/auth/device-token.entity.ts';
 import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
@@ -19,6 +20,7 @@ export const coreEntities = [
   User,
   Session,
   LoginRateLimit,
+  DeviceToken,
   Follow,
   UserToken,
   MailOutboxMessage,
@@ -44,11 +46,18 @@ export interface OpenOptions {
   onQuery?: (sql: string) => void;
   /** Profiles whose entities to register (all discovered ones for migrations). */
   profiles?: readonly ProfileDefinition[];
+  /** Set `statement_timeout` on every connection (default true; migrations run without it). */
+  statementTimeout?: boolean;
 }
 
 /**
  * MikroORM options for `url`. `poolMax` must be 1 against the embedded database (PGlite is
  * one session). SQL statements are reported to `onQuery` when given (tests count them).
+ * Against a real PostgreSQL every connection starts with `statement_timeout` =
+ * `config.database.statementTimeoutMs` (the `pg` driver sends it as a startup parameter), so a
+ * runaway statement is cancelled by the server (SQLSTATE 57014, masked to
+ * `INTERNAL_SERVER_ERROR`). The embedded PGlite is left without: it ignores startup
+ * parameters, and a single-threaded WASM backend could not interrupt a statement anyway.
  */
 export function ormOptions(config: Config, url: string, extra: OpenOptions = {}): Options {
   const { logger, onQuery } = extra;
@@ -57,6 +66,7 @@ export function ormOptions(config: Config, url: string, extra: OpenOptions = {})
     entities: [...coreEntities, ...(extra.profiles ?? []).map((profile) => profileEntity(profile, User))],
     extensions: [Migrator],
     pool: { min: 0, max: config.database.url ? config.database.poolMax : 1 },
+    ...(config.database.url && extra.statementTimeout !== false ? { driverOptions: { statement_timeout: config.database.statementTimeoutMs } } : {}),
     replicas: config.database.url ? config.database.replicaUrls.map((clientUrl) => ({ clientUrl })) : [],
     migrations: {
       path: config.database.migrationsDir,
@@ -82,16 +92,25 @@ export function ormOptions(config: Config, url: string, extra: OpenOptions = {})
 /**
  * Opens the database named by `config.database.url`, or starts the embedded PostgreSQL under
  * `config.database.embeddedDataDir` when none is configured. Applies pending migrations when
- * `config.database.migrateOnStart` (default with the embedded database). Caller must `close()`.
+ * `config.database.migrateOnStart` (default with the embedded database); against a real
+ * PostgreSQL they run on a separate pool without `statement_timeout`. Caller must `close()`.
  */
 export async function openDatabase(config: Config, extra: OpenOptions & { migrate?: boolean } = {}): Promise<Database> {
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embeddedDataDir);
   const url = config.database.url ?? embedded!.url;
   try {
-    const orm = await MikroORM.init(ormOptions(config, url, extra));
-    if (extra.migrate ?? config.database.migrateOnStart) {
-      await orm.migrator.up();
+    const migrate = extra.migrate ?? config.database.migrateOnStart;
+    if (migrate && config.database.url) {
+      // Migrations may legitimately run longer than a request's statement timeout: their own pool, without it.
+      const migrating = await MikroORM.init(ormOptions(config, url, { ...extra, statementTimeout: false }));
+      try {
+        await migrating.migrator.up();
+      } finally {
+        await migrating.close(true);
+      }
     }
+    const orm = await MikroORM.init(ormOptions(config, url, extra));
+    if (migrate && !config.database.url) await orm.migrator.up();
     return {
       orm,
       url,

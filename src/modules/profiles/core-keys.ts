@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ProfileLoaders } from '../../profiles/loaders.ts';
 import type { ProfileDefinition, ProfileField } from '../../profiles/model.ts';
 import type { ProfileRegistry, ResolvedKey } from '../../profiles/registry.ts';
+import { ident, rawSql, sql, type Sql } from '../../profiles/sql.ts';
 import { selectValue } from '../../profiles/store.ts';
 
 /** The value type a core key is expected to hold; a value of another type reads as absent. */
@@ -92,6 +93,25 @@ export class CoreKeys {
     if (!holder) return coreValue(key, undefined);
     const value = await selectValue(em, holder.profile, holder.field, userId);
     return coreValue(key, value === undefined ? holder.field.defaultValue : value);
+  }
+
+  /**
+   * {@link coreValue}'s rule for a boolean key as SQL, to fold the key into a statement over
+   * `users` (e.g. the session lookup): `join` left-joins the holding profile's table as
+   * `alias` on `<userAlias>.id` (empty when no profile holds the key), and `holds` is a
+   * condition true exactly when the key reads true — a stored boolean as stored, a null value
+   * as the key's absent value, a missing row as the field's default (or the absent value).
+   */
+  flagSql(key: 'isActive' | 'isStaff' | 'isSuperuser' | 'followRequiresConfirmation', userAlias: string, alias: string): { join: Sql; holds: Sql } {
+    const holder = this.holders.get(key);
+    const absent = coreValue(key, undefined);
+    if (!holder) return { join: rawSql(''), holds: rawSql(absent ? 'true' : 'false') };
+    const column = ident(alias, holder.field.column);
+    const join = sql`left join ${ident(holder.profile.table)} as ${ident(alias)} on ${ident(alias, 'user_id')} = ${ident(userAlias, 'id')}`;
+    const whenStored = absent ? sql`${column} is not false` : sql`${column} is true`;
+    // A missing row (every column null through the left join) reads as the field's default.
+    const whenMissing = coreValue(key, holder.field.defaultValue) ? rawSql('true') : rawSql('false');
+    return { join, holds: sql`(case when ${ident(alias, 'user_id')} is null then ${whenMissing} else ${whenStored} end)` };
   }
 
   /** `key` of `userId` through the request's batched profile loaders. */

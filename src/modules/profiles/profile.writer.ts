@@ -5,6 +5,7 @@ import type { ProfileDefinition } from '../../profiles/model.ts';
 import { checkValue } from '../../profiles/parse.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import { constraintField, insertRows, upsertRow } from '../../profiles/store.ts';
+import type { SessionService } from '../sessions/session.service.ts';
 import type { CoreKey, CoreKeys } from './core-keys.ts';
 
 /** `{ <profile>: { <field>: value } }` as given in `ProfilesInput`. */
@@ -15,11 +16,15 @@ export type ProfilesInput = Record<string, Record<string, unknown> | null | unde
  * constraint violations into `BAD_USER_INPUT` naming the field (found by constraint name),
  * never the constraint. It decides nothing about who may write: callers (ProfileService for
  * the API, the auth flows, administration, the CLI) have authorized the write already.
+ * Writing `false` to the field holding the core key `isActive` ends every session of that
+ * user in the same transaction, whichever path wrote it (`setUserFlags`, `updateProfiles`,
+ * `setData`, imports).
  */
 export class ProfileWriter {
   constructor(
     readonly registry: ProfileRegistry,
     private readonly coreKeys: CoreKeys,
+    private readonly sessions: SessionService,
   ) {}
 
   /**
@@ -93,15 +98,27 @@ export class ProfileWriter {
   /**
    * Bulk write of many users' rows of one profile in one statement (demo data, imports):
    * values are written as given (callers have checked them). `nothing` keeps existing rows,
-   * `update` overwrites their given fields. Returns the number of rows written.
+   * `update` overwrites their given fields. Returns the number of rows written. Users
+   * deactivated by the write lose their sessions (one more statement, only when there are any).
    */
-  writeMany(
+  async writeMany(
     em: EntityManager,
     profile: ProfileDefinition,
     rows: readonly { userId: string; values: Record<string, unknown> }[],
     onConflict: 'nothing' | 'update',
   ): Promise<number> {
-    return insertRows(em, profile, rows, onConflict);
+    const written = await insertRows(em, profile, rows, onConflict);
+    await this.sessions.revokeAllOf(
+      em,
+      rows.filter((row) => this.deactivates(profile, row.values)).map((row) => row.userId),
+    );
+    return written;
+  }
+
+  /** Whether writing `values` to `profile` sets the field holding `isActive` to false. */
+  private deactivates(profile: ProfileDefinition, values: Record<string, unknown>): boolean {
+    const holder = this.coreKeys.holder('isActive');
+    return holder?.profile.name === profile.name && values[holder.field.name] === false;
   }
 
   /**
@@ -121,6 +138,7 @@ export class ProfileWriter {
     } catch (error) {
       throw constraintError(error, profile, errorKey) ?? error;
     }
+    if (this.deactivates(profile, values)) await this.sessions.revokeAll(em, userId);
   }
 }
 

@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
+import { rawSql, sql, valueList } from '../../profiles/sql.ts';
+import { execute } from '../../profiles/store.ts';
+import type { CoreKeys } from '../profiles/core-keys.ts';
 import { userColumns, userFromRow, type UserEntity } from '../users/user.entity.ts';
 
 /** Bytes of entropy in a session token: 256 bits from the OS CSPRNG. */
@@ -28,7 +31,8 @@ export function hashToken(token: string): Buffer {
 /**
  * Opaque bearer sessions (SPEC §5): tokens are 32 CSPRNG bytes in base64url (43 chars);
  * `sessions.token_hash` keeps their SHA-256. A session is valid while
- * `now < expires_at` (absolute timeout) and `now < last_seen_at + idle timeout`.
+ * `now < expires_at` (absolute timeout) and `now < last_seen_at + idle timeout`, and only for
+ * an active user (core key `isActive`, however it was written).
  */
 export class SessionService {
   /** `last_seen_at` is written at most this often per session, not on every request. */
@@ -37,6 +41,7 @@ export class SessionService {
   constructor(
     private readonly config: Config['sessions'],
     private readonly clock: Clock,
+    private readonly coreKeys: CoreKeys,
   ) {
     this.touchIntervalMs = Math.min(60_000, Math.floor(config.idleTimeoutMs / 10));
   }
@@ -56,16 +61,19 @@ export class SessionService {
   /**
    * Resolves a bearer token to its live session and user in one statement; refreshes
    * `last_seen_at` when it is older than the touch interval. Returns `null` for unknown,
-   * revoked, idle or expired tokens.
+   * revoked, idle or expired tokens, and for a user whose `isActive` reads false (the flag's
+   * holding profile is joined into the same statement, see `CoreKeys.flagSql`): a deactivated
+   * account's requests are unauthenticated whatever wrote the flag.
    */
   async resolve(em: EntityManager, token: string): Promise<ActiveSession | null> {
     const now = this.clock.now();
     const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
-    const [row] = await em.execute<Record<string, unknown>[]>(
-      `select s.id as session_id, s.last_seen_at, ${userColumns('u')}
-         from sessions s join users u on u.id = s.user_id
-        where s.token_hash = ? and s.expires_at > ? and s.last_seen_at > ?`,
-      [hashToken(token), now, idleSince],
+    const active = this.coreKeys.flagSql('isActive', 'u', 'active_flag');
+    const [row] = await execute(
+      em,
+      sql`select s.id as session_id, s.last_seen_at, ${rawSql(userColumns('u'))}
+         from sessions s join users u on u.id = s.user_id ${active.join}
+        where s.token_hash = ${hashToken(token)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince} and ${active.holds}`,
     );
     if (!row) return null;
     const sessionId = String(row.session_id);
@@ -81,6 +89,13 @@ export class SessionService {
     if (sessionId === null) return false;
     const result = await em.execute<{ affectedRows: number }>('delete from sessions where id = ?', [sessionId], 'run');
     return result.affectedRows > 0;
+  }
+
+  /** Ends every session of each of `userIds` (one statement). Returns how many ended. */
+  async revokeAllOf(em: EntityManager, userIds: readonly string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    const result = await execute<{ affectedRows: number }>(em, sql`delete from sessions where user_id in ${valueList(userIds)}`, 'run');
+    return result.affectedRows;
   }
 
   /** Ends every session of `userId`, except `keepSessionId` when given. Returns how many ended. */
