@@ -56,7 +56,7 @@ export async function createContext(services: Services, rootEm: EntityManager, r
   if (!viewer && !token && request.trustedIdentity) {
     const user = await services.trustedHeader.authenticate(em, request.trustedIdentity, request.peerAddress);
     // No session row backs this viewer: logout has nothing to end, the proxy decides.
-    if (user) viewer = { id: null, user };
+    if (user) viewer = { id: null, user, createdAt: null };
   }
   const profiles = new ProfileLoaders(em, services.registry);
   const follows = new FollowLoaders(em, viewer?.user.id, {

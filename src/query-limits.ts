@@ -26,7 +26,15 @@ import {
  * {@link QueryLimits.maxSecretFields} of them (aliases and fragment spreads counted). Add new
  * secret-checking fields (TOTP, recovery codes, passkeys) here, and only here.
  */
-export const SECRET_FIELDS: readonly string[] = ['Mutation.login', 'Mutation.changePassword', 'Mutation.resetPassword', 'Mutation.confirmEmail'];
+export const SECRET_FIELDS: readonly string[] = [
+  'Mutation.login',
+  'Mutation.changePassword',
+  'Mutation.resetPassword',
+  'Mutation.confirmEmail',
+  // With `currentPassword` they verify it (changing the address resets go to).
+  'Mutation.updateProfiles',
+  'Mutation.setData',
+];
 
 /** The bounds every operation is checked against before it runs (see README, "Query limits"). */
 export interface QueryLimits {

@@ -13,6 +13,7 @@ import { TrustedHeaderAuth } from './modules/auth/trusted-header.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { Reauthentication } from './modules/auth/reauthentication.ts';
 import { DeviceTokenService } from './modules/auth/device-tokens.ts';
 import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
@@ -93,8 +94,9 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     profileWriter,
     mailQuota,
   );
-  const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events, deviceTokens, mailer);
+  const reauthentication = new Reauthentication(passwords, throttle);
+  const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation, coreKeys, reauthentication);
+  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events, deviceTokens, mailer, reauthentication);
   const passwordReset = new PasswordResetService(
     config,
     users,

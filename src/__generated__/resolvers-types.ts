@@ -276,7 +276,10 @@ export type Mutation = {
   /**
    * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
    * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
-   * `UNAUTHENTICATED`, `FORBIDDEN` (readonly field), `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`.
+   * `UNAUTHENTICATED`, `FORBIDDEN` (readonly field; `reason: "CURRENT_PASSWORD_REQUIRED"` when
+   * the owner changes the address password resets go to without `currentPassword` more than 5
+   * minutes after logging in), `INVALID_CREDENTIALS` (wrong `currentPassword`), `RATE_LIMITED`,
+   * `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`.
    */
   setData?: Maybe<User>;
   /** Replaces a group's permissions. Staff with `auth.change_group`. Errors: `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`. */
@@ -364,6 +367,7 @@ export type MutationResetPasswordArgs = {
 
 
 export type MutationSetDataArgs = {
+  currentPassword?: InputMaybe<Scalars['String']['input']>;
   key: Scalars['String']['input'];
   userId?: InputMaybe<Scalars['ID']['input']>;
   value?: InputMaybe<Scalars['JSON']['input']>;

@@ -52,10 +52,17 @@ export function profileTypeDefs(registry: ProfileRegistry): string[] {
   parts.push(`extend type Mutation {
   """
   Writes profile fields of the viewer (or, for staff, of \`userId\`) in one transaction; the
-  fields given are set, others kept. Readonly fields only for staff. Errors:
-  \`UNAUTHENTICATED\`, \`FORBIDDEN\`, \`NOT_FOUND\`, \`BAD_USER_INPUT\` (per field).
+  fields given are set, others kept. Readonly fields only for staff. The owner changing the
+  address password resets go to gives \`currentPassword\` unless the login is under 5 minutes
+  old. Errors: \`UNAUTHENTICATED\`, \`FORBIDDEN\` (\`reason: "CURRENT_PASSWORD_REQUIRED"\`),
+  \`INVALID_CREDENTIALS\`, \`RATE_LIMITED\`, \`NOT_FOUND\`, \`BAD_USER_INPUT\` (per field).
   """
-  updateProfiles(input: ProfilesInput!, userId: ID): User
+  updateProfiles(
+    input: ProfilesInput!
+    userId: ID
+    "The viewer's current password: needed to change the address password resets go to, unless the login is fresh."
+    currentPassword: String
+  ): User
 }`);
   return [...docs, parts.join('\n\n')];
 }

@@ -16,6 +16,7 @@ import type { ProfileWriter, ProfilesInput } from '../profiles/profile.writer.ts
 import type { TokenService } from '../tokens/token.service.ts';
 import type { EventBus } from '../events/events.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { Reauthentication } from './reauthentication.ts';
 import { passwordChanged } from '../mail/templates.ts';
 import type { EmailConfirmationService } from './email-confirmation.service.ts';
 
@@ -48,6 +49,7 @@ export class AuthService {
     private readonly events: EventBus,
     private readonly deviceTokens: DeviceTokenService,
     private readonly mailer: Mailer,
+    private readonly reauthentication: Reauthentication,
   ) {}
 
   /**
@@ -181,12 +183,7 @@ export class AuthService {
   async changePassword(scope: RequestScope, currentPassword: string, newPassword: string): Promise<boolean> {
     const { em, clientAddress } = scope;
     const viewer = requireViewer(scope);
-    const key = identifierKey(viewer.user.identifier);
-    const client = { address: clientAddress, device: viewer.id && `session:${viewer.id}` };
-    await this.throttle.consume(key, client);
-    const result = await this.hasher.verify(viewer.user.password, currentPassword);
-    if (!result.valid) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong.');
-    await this.throttle.succeeded(key, client);
+    await this.reauthentication.verify(scope, currentPassword);
     const policyError = checkPassword(newPassword, this.config.passwords, [viewer.user.identifier]);
     if (policyError) throw badInput({ newPassword: policyError });
     const hash = await this.hasher.hash(newPassword);

@@ -39,7 +39,7 @@ export function profileResolvers(registry: ProfileRegistry, profiles: ProfileSer
       profiles: () => catalog(registry),
     },
     Mutation: {
-      setData: (_root, args, ctx) => profiles.setData(ctx, args.key, args.value, args.userId),
+      setData: (_root, args, ctx) => profiles.setData(ctx, args.key, args.value, args.userId, args.currentPassword),
     },
   };
 
@@ -56,8 +56,8 @@ export function profileResolvers(registry: ProfileRegistry, profiles: ProfileSer
   }
   const derived: Record<string, Record<string, unknown>> = { ...types, User: user };
   if (registry.profiles.length) {
-    const updateProfiles: DerivedResolver<unknown> = (_root, args: { input: ProfilesInput; userId?: string | null }, ctx) =>
-      profiles.update(ctx, args.input, args.userId);
+    const updateProfiles: DerivedResolver<unknown> = (_root, args: { input: ProfilesInput; userId?: string | null; currentPassword?: string | null }, ctx) =>
+      profiles.update(ctx, args.input, args.userId, args.currentPassword);
     derived.Mutation = { updateProfiles };
   }
   return [typed, derived as Resolvers];

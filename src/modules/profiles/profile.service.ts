@@ -6,10 +6,11 @@ import { checkValue } from '../../profiles/parse.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
 import type { EmailConfirmationService } from '../auth/email-confirmation.service.ts';
+import type { Reauthentication } from '../auth/reauthentication.ts';
 import { requireStaffPerm, requireSuperuser, viewerIsStaff } from '../permissions/access.ts';
 import type { UserEntity } from '../users/user.entity.ts';
 import type { UserService } from '../users/user.service.ts';
-import { privilegeKeys } from './core-keys.ts';
+import { privilegeKeys, type CoreKeys } from './core-keys.ts';
 import type { ProfileWriter, ProfilesInput } from './profile.writer.ts';
 
 /** A confirmation mail to start once the write has committed. */
@@ -30,13 +31,15 @@ export class ProfileService {
     private readonly writer: ProfileWriter,
     private readonly users: UserService,
     private readonly emailConfirmation: EmailConfirmationService,
+    private readonly coreKeys: CoreKeys,
+    private readonly reauthentication: Reauthentication,
   ) {}
 
   /**
    * `updateProfiles`: writes every profile in `input` for `userId` (default: the viewer) in
    * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`.
    */
-  async update(scope: RequestScope, input: ProfilesInput, userId: string | null | undefined): Promise<UserEntity> {
+  async update(scope: RequestScope, input: ProfilesInput, userId: string | null | undefined, currentPassword?: string | null): Promise<UserEntity> {
     const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
     const errors = this.writer.validate(input, { asStaff, prefix: 'input.' });
     if (errors) throw badInput(errors);
@@ -44,6 +47,7 @@ export class ProfileService {
       scope,
       Object.values(input).flatMap((values) => Object.keys(values ?? {})),
     );
+    if (!forOther) await this.guardResetAddress(scope, (profile, field) => input[profile]?.[field], currentPassword);
     const confirmations: PendingConfirmation[] = [];
     await scope.em.transactional(async (tx) => {
       for (const [name, given] of Object.entries(input)) {
@@ -63,13 +67,20 @@ export class ProfileService {
    * `PROFILE_KEY_AMBIGUOUS`. Readonly fields need staff (`FORBIDDEN`). One statement that
    * touches only this column, so concurrent writes of other keys are kept.
    */
-  async setData(scope: RequestScope, key: string, value: unknown, userId: string | null | undefined): Promise<UserEntity> {
+  async setData(scope: RequestScope, key: string, value: unknown, userId: string | null | undefined, currentPassword?: string | null): Promise<UserEntity> {
     const resolved = this.registry.resolveStrict(key);
     const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
     if (resolved.field.readonly && !asStaff) throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`);
     const problem = checkValue(resolved.field, value);
     if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
     await this.guardPrivileges(scope, [resolved.field.name]);
+    if (!forOther) {
+      await this.guardResetAddress(
+        scope,
+        (profile, field) => (profile === resolved.profile.name && field === resolved.field.name ? value : undefined),
+        currentPassword,
+      );
+    }
     const confirmations: PendingConfirmation[] = [];
     const values = await this.holdEmailChange(scope.em, resolved.profile, target.id, { [resolved.field.name]: value }, forOther, confirmations, '');
     await this.writer.write(scope.em, resolved.profile, target.id, values, () => 'value');
@@ -88,6 +99,25 @@ export class ProfileService {
     if (!flags.length) return;
     await requireStaffPerm(scope, 'auth.change_user');
     if (flags.includes('isSuperuser')) await requireSuperuser(scope, 'change isSuperuser');
+  }
+
+  /**
+   * An owner changing the address password resets are mailed to (the field holding the core
+   * key `email`) proves it is them: the current password or a fresh login. Otherwise whoever
+   * holds a session could point the resets at themselves and take the account.
+   */
+  private async guardResetAddress(
+    scope: RequestScope,
+    given: (profile: string, field: string) => unknown,
+    currentPassword: string | null | undefined,
+  ): Promise<void> {
+    const holder = this.coreKeys.holder('email');
+    if (!holder) return;
+    const next = given(holder.profile.name, holder.field.name);
+    if (next === undefined) return;
+    const viewer = requireViewer(scope);
+    if ((await this.coreKeys.read(scope.em, viewer.user.id, 'email')) === next) return;
+    await this.reauthentication.require(scope, currentPassword, 'the address password resets are mailed to');
   }
 
   private async authorizeWrite(scope: RequestScope, userId: string | null | undefined): Promise<{ target: UserEntity; asStaff: boolean; forOther: boolean }> {

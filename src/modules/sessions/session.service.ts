@@ -21,6 +21,8 @@ export interface IssuedSession {
 export interface ActiveSession {
   id: string | null;
   user: UserEntity;
+  /** When the session was issued (a login or signup); null without a session row. */
+  createdAt: Date | null;
 }
 
 /** SHA-256 of a bearer token, the only form in which tokens are stored (32 bytes). */
@@ -71,7 +73,7 @@ export class SessionService {
     const active = this.coreKeys.flagSql('isActive', 'u', 'active_flag');
     const [row] = await execute(
       em,
-      sql`select s.id as session_id, s.last_seen_at, ${rawSql(userColumns('u'))}
+      sql`select s.id as session_id, s.created_at as session_created_at, s.last_seen_at, ${rawSql(userColumns('u'))}
          from sessions s join users u on u.id = s.user_id ${active.join}
         where s.token_hash = ${hashToken(token)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince} and ${active.holds}`,
     );
@@ -81,7 +83,7 @@ export class SessionService {
     if (now.getTime() - lastSeen.getTime() > this.touchIntervalMs) {
       await em.execute('update sessions set last_seen_at = ? where id = ? and last_seen_at < ?', [now, sessionId, now]);
     }
-    return { id: sessionId, user: userFromRow(row) };
+    return { id: sessionId, user: userFromRow(row), createdAt: new Date(row.session_created_at as string | Date) };
   }
 
   /** Ends one session. Returns whether it existed. */
