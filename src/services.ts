@@ -96,7 +96,21 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
   );
   const reauthentication = new Reauthentication(passwords, throttle);
   const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation, coreKeys, reauthentication);
-  const auth = new AuthService(config, users, sessions, passwords, throttle, profileWriter, coreKeys, emailConfirmation, tokens, events, deviceTokens, mailer, reauthentication);
+  const auth = new AuthService(
+    config,
+    users,
+    sessions,
+    passwords,
+    throttle,
+    profileWriter,
+    coreKeys,
+    emailConfirmation,
+    tokens,
+    events,
+    deviceTokens,
+    mailer,
+    reauthentication,
+  );
   const passwordReset = new PasswordResetService(
     config,
     users,
