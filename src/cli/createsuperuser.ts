@@ -161,7 +161,7 @@ export function emailProfilesInput(runtime: Runtime, email: string | undefined):
   if (!target) throw new CommandError('--email was given, but no installed profile defines an "email" field.');
   const profilesInput: ProfilesInput = { [target.profile.name]: { [target.field.name]: email } };
   const problems = runtime.services.profileWriter.validate(profilesInput, { asStaff: false, prefix: '' });
-  if (problems) throw new CommandError(`Invalid email address: ${Object.values(problems).join(' ')}`);
+  if (problems) throw new CommandError(`Invalid email address: ${Object.values({ ...problems.readonly, ...problems.invalid }).join(' ')}`);
   return profilesInput;
 }
 

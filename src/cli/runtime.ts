@@ -21,12 +21,14 @@ export interface Runtime {
 /**
  * Opens the configured database (embedded or `DATABASE_URL`; pending migrations applied as
  * at start-up) with the installed profiles and builds the services. Logs go to stderr so a
- * command's own output stays clean.
+ * command's own output stays clean. `command` (default: the command-line subcommand,
+ * `process.argv[2]`) names this process in the embedded database's lock file; while a server
+ * holds that folder this throws `EmbeddedDatabaseInUseError` before writing anything.
  */
-export async function openRuntime(config: Config): Promise<Runtime> {
+export async function openRuntime(config: Config, command = process.argv[2] ?? 'cli'): Promise<Runtime> {
   const logger = createLogger(config, 2);
   const registry = await registryFromConfig(config);
-  const db = await openDatabase(config, { logger, profiles: registry.profiles });
+  const db = await openDatabase(config, { logger, profiles: registry.profiles, holder: `command ${command}` });
   const services = createServices(config, registry, { clock: systemClock, em: db.orm.em, logger });
   return {
     config,
