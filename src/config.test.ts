@@ -1,5 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { EMAIL_ENV, IDENTIFIER_ENV, PASSWORD_ENV } from './cli/createsuperuser.ts';
+import { COMMAND_LINE_VARIABLES, ConfigError, configWarnings, KNOWN_VARIABLES, loadConfig } from './config.ts';
+
+/** The issues of the ConfigError `loadConfig(env)` throws (fails the test when it does not throw). */
+function configIssues(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
 
 describe('loadConfig', () => {
   it('defaults to the embedded database, development, port 4000 on loopback, Playground on', () => {
@@ -40,5 +54,65 @@ describe('loadConfig', () => {
 
   it('refuses an absolute session timeout shorter than the idle one', () => {
     expect(() => loadConfig({ SESSION_IDLE_TIMEOUT_SECONDS: '3600', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '60' })).toThrow(ConfigError);
+  });
+});
+
+describe('start-up configuration errors', () => {
+  it('lists a TRUSTED_PROXIES entry proxy-addr cannot compile with the other bad variables, and says what PORT wants', () => {
+    const issues = configIssues({ TRUSTED_PROXIES: 'loopback, nonsense, 10.0.0.0/8', PORT: 'abc' });
+    expect(issues).toEqual([
+      'PORT: must be an integer from 0 to 65535, got "abc"',
+      'TRUSTED_PROXIES: "nonsense" is not an IP address, a CIDR range, or loopback/linklocal/uniquelocal',
+    ]);
+    expect(issues.join('\n')).not.toContain('NaN');
+    expect(loadConfig({ TRUSTED_PROXIES: 'loopback, uniquelocal, 10.0.0.0/8, ::1' }).trustedHeader.proxies).toHaveLength(4);
+  });
+
+  it('refuses fractions and exponents in integers, naming the range', () => {
+    expect(configIssues({ ARGON2_TIME_COST: '2.5', MAX_QUERY_COST: '1e3' })).toEqual([
+      'MAX_QUERY_COST: must be an integer of at least 1, got "1e3"',
+      'ARGON2_TIME_COST: must be an integer of at least 2, got "2.5"',
+    ]);
+  });
+});
+
+describe('configWarnings', () => {
+  it('warns on near misses of a known name and on unknown PROFILEGRAPH_ names', () => {
+    expect(configWarnings({ DATABSE_URL: 'postgres://db/x', MIGRATE_ON_STRAT: 'false', PROFILEGRAPH_PORT: '1', PROFILEGRAPH_NOPE: '1', port: '80' })).toEqual([
+      'unknown variable DATABSE_URL; did you mean DATABASE_URL?',
+      'unknown variable MIGRATE_ON_STRAT; did you mean MIGRATE_ON_START?',
+      'unknown variable PROFILEGRAPH_NOPE; no setting has this name (see .env.example)',
+      'unknown variable PROFILEGRAPH_PORT; did you mean PORT?',
+      'unknown variable port; did you mean PORT?',
+    ]);
+  });
+
+  it('leaves the rest of the environment alone, and knows the command line variables', () => {
+    const env = { HOME: '/root', HOSTNAME: 'vm', PATH: '/bin', PWD: '/', PGPORT: '5432', PGHOST: 'db', TEST: '1', NODE_OPTIONS: '', TEST_DATABASE_URL: 'x' };
+    expect(configWarnings(env)).toEqual([]);
+    expect(configWarnings({ DATABASE_URL: 'postgres://db/x', [PASSWORD_ENV]: 'p', [IDENTIFIER_ENV]: 'i', [EMAIL_ENV]: 'e' })).toEqual([]);
+    expect(COMMAND_LINE_VARIABLES).toEqual(expect.arrayContaining([PASSWORD_ENV, IDENTIFIER_ENV, EMAIL_ENV]));
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  // Every `# NAME=value` line, uncommented: the file as a user enabling all of it would have it.
+  const uncommented = parse(
+    text
+      .split('\n')
+      .filter((line) => /^# [A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => line.slice(2))
+      .join('\n'),
+  );
+
+  it('lists every variable the service reads, and no other', () => {
+    const missing = KNOWN_VARIABLES.filter((name) => !(name in uncommented));
+    expect(missing, 'variables of src/config.ts missing from .env.example').toEqual([]);
+    expect(Object.keys(uncommented).filter((name) => !KNOWN_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  it('shows the defaults: uncommenting every line changes nothing', () => {
+    expect(loadConfig(uncommented)).toEqual(loadConfig({}));
   });
 });

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distance } from 'fastest-levenshtein';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /**
@@ -9,7 +11,18 @@ import { z } from 'zod';
  */
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number from `min` to `max` written in decimal (`"42"`, `" 7 "`); anything else (`"abc"`,
+ * `"1.5"`, `"1e3"`) is one issue saying the allowed range and the value given.
+ */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().transform((v, ctx) => {
+    const n = /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    ctx.addIssue({ code: 'custom', message: `must be an integer ${range}, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  });
 
 const list = z.string().transform((v) =>
   v
@@ -66,6 +79,10 @@ const envSchema = z.object({
 
   SESSION_IDLE_TIMEOUT_SECONDS: int(60).default(14 * 24 * 3600),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: int(60).default(30 * 24 * 3600),
+  // Housekeeping (src/modules/housekeeping/pruner.ts): 0 turns the schedule off / keeps audit events forever.
+  // At most 2^31 - 1 ms, the longest delay Node's timers take (beyond it they fire after 1 ms).
+  PRUNE_INTERVAL_SECONDS: int(0, 2_147_483).default(3600),
+  AUDIT_RETENTION_DAYS: int(0).default(365),
 
   LOGIN_MAX_FAILURES_PER_IDENTIFIER: int(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: int(1).default(100),
@@ -79,7 +96,18 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
     .transform((v) => v.toLowerCase())
     .optional(),
-  TRUSTED_PROXIES: list.default([]),
+  TRUSTED_PROXIES: list
+    .superRefine((entries, ctx) => {
+      // Exactly what src/modules/auth/trusted-header.ts compiles: IPs, CIDR ranges, loopback/linklocal/uniquelocal.
+      for (const entry of entries) {
+        try {
+          proxyaddr.compile([entry]);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an IP address, a CIDR range, or loopback/linklocal/uniquelocal` });
+        }
+      }
+    })
+    .default([]),
   TRUSTED_HEADER_CREATE_USERS: bool.default(false),
 
   EMAIL_CONFIRMATION: z.enum(['none', 'optional', 'required']).default('optional'),
@@ -161,6 +189,13 @@ export interface Config {
     maxConcurrentHashes: number;
   };
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
+  /** Pruning of dead rows (src/modules/housekeeping/pruner.ts). */
+  housekeeping: {
+    /** Time between two prunes, in ms; 0: no schedule. */
+    pruneIntervalMs: number;
+    /** Audit events older than this many days are pruned; 0 keeps them forever. */
+    auditRetentionDays: number;
+  };
   loginThrottle: {
     /** Failed checks per account per client (address, or device token) per window before escalating delays. */
     maxFailuresPerIdentifier: number;
@@ -199,6 +234,48 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * Variables read outside this schema, by the command line (`createsuperuser`: see
+ * src/cli/createsuperuser.ts). {@link configWarnings} knows them too.
+ */
+export const COMMAND_LINE_VARIABLES: readonly string[] = [
+  'PROFILEGRAPH_SUPERUSER_IDENTIFIER',
+  'PROFILEGRAPH_SUPERUSER_PASSWORD',
+  'PROFILEGRAPH_SUPERUSER_EMAIL',
+];
+
+/** Every variable name the service reads: the schema's keys, then {@link COMMAND_LINE_VARIABLES}. */
+export const KNOWN_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...COMMAND_LINE_VARIABLES];
+
+/** The service's own prefix: an unknown name carrying it is always reported. */
+const OWN_PREFIX = 'PROFILEGRAPH_';
+
+/**
+ * Names in `source` (normally `process.env`, `.env` included) that look like a misspelt setting,
+ * one warning line each, e.g. `unknown variable DATABSE_URL; did you mean DATABASE_URL?`.
+ * Looking like ours means: prefixed `PROFILEGRAPH_` and not a known name, or within Levenshtein
+ * distance 2 (1 for names of 6 characters or fewer, so `HOME`, `PGPORT` are left alone) of a
+ * known name, compared in upper case (`port` is reported as a near miss of `PORT`). The rest of
+ * the environment is never reported. Distances by `fastest-levenshtein`. Never throws.
+ */
+export function configWarnings(source: Record<string, string | undefined> = process.env): string[] {
+  const known = new Set(KNOWN_VARIABLES);
+  const warnings: string[] = [];
+  for (const name of Object.keys(source).sort()) {
+    if (known.has(name)) continue;
+    const upper = name.toUpperCase();
+    let best: { key: string; distance: number } | undefined;
+    for (const key of KNOWN_VARIABLES) {
+      const d = Math.min(distance(upper, key), upper.startsWith(OWN_PREFIX) ? distance(upper.slice(OWN_PREFIX.length), key) : Infinity);
+      if (!best || d < best.distance) best = { key, distance: d };
+    }
+    const near = best && best.distance <= (best.key.length <= 6 ? 1 : 2) ? best.key : undefined;
+    if (near) warnings.push(`unknown variable ${name}; did you mean ${near}?`);
+    else if (upper.startsWith(OWN_PREFIX)) warnings.push(`unknown variable ${name}; no setting has this name (see .env.example)`);
+  }
+  return warnings;
 }
 
 /**
@@ -291,6 +368,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS * 1000,
     },
+    housekeeping: { pruneIntervalMs: e.PRUNE_INTERVAL_SECONDS * 1000, auditRetentionDays: e.AUDIT_RETENTION_DAYS },
     loginThrottle: {
       maxFailuresPerIdentifier: e.LOGIN_MAX_FAILURES_PER_IDENTIFIER,
       maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,

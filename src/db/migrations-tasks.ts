@@ -1,14 +1,53 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { registryFromConfig } from '../schema.ts';
-import { openDatabase } from './orm.ts';
+import { openDatabase, type Database } from './orm.ts';
+
+/** The migrations of an open database: those recorded as run, and those in the folder not yet run. */
+export interface MigrationStatus {
+  /** Recorded in `mikro_orm_migrations`, oldest first, with when each ran. */
+  executed: { name: string; executedAt: Date }[];
+  /** Files of `config.database.migrationsDir` not recorded yet, oldest first. */
+  pending: string[];
+}
+
+/**
+ * Reads which migrations `db` has run and which committed ones it has not (MikroORM's
+ * `migrator.getExecuted()` and `getPending()`; the first creates the empty
+ * `mikro_orm_migrations` table on a database that never had one).
+ */
+export async function migrationStatus(db: Database): Promise<MigrationStatus> {
+  const executed = await db.orm.migrator.getExecuted();
+  const pending = await db.orm.migrator.getPending();
+  return {
+    executed: executed.map((row) => ({ name: row.name, executedAt: row.executed_at })),
+    pending: pending.map((m) => m.name),
+  };
+}
+
+/** Raised when the service would start with migrations not applied and `MIGRATE_ON_START=false`. */
+export class PendingMigrationsError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `${pending.length} pending migration(s) not applied, and MIGRATE_ON_START is false: ${pending.join(', ')}. ` +
+        'Apply them with `npm run db:migrate` (or set MIGRATE_ON_START=true), then start again.',
+    );
+    this.name = 'PendingMigrationsError';
+  }
+}
 
 /**
  * Applies every pending committed migration to the configured database (embedded or
  * `DATABASE_URL`). Returns the names applied, oldest first.
  */
 export async function migrateUp(config: Config, logger?: Logger): Promise<string[]> {
-  const db = await openDatabase(config, { migrate: false, statementTimeout: false, ...(logger ? { logger } : {}) });
+  const db = await openDatabase(config, {
+    migrate: false,
+    statementTimeout: false,
+    createDatabase: true,
+    holder: 'command db:migrate',
+    ...(logger ? { logger } : {}),
+  });
   try {
     const applied = await db.orm.migrator.up();
     return applied.map((m) => m.name);

@@ -37,7 +37,51 @@ export interface Database {
   orm: MikroORM;
   url: string;
   embedded: EmbeddedPostgres | undefined;
+  /** Names of the migrations {@link openDatabase} applied while opening, oldest first (empty without `migrate`). */
+  migrated: string[];
   close(): Promise<void>;
+}
+
+/**
+ * Raised by {@link openDatabase} when the database does not answer a `select 1` (refused,
+ * unknown host, wrong credentials, missing database). The message names the host, port and
+ * database of the URL, never its password, and the driver's reason.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(
+    /** `host:port/database` of the URL that failed. */
+    readonly target: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot reach the database at ${target}: ${reason}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** `host:port/database` of a `postgres://` URL (port 5432 when absent); the credentials are left out. */
+export function describeDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/**
+ * `MikroORM.init` with `options`, then `connect()` and one round trip (`select 1`, MikroORM's
+ * `checkConnection`): MikroORM 7's init does not connect, and its pool connects lazily.
+ * Throws {@link DatabaseUnavailableError} (after closing the pool) when either fails.
+ */
+async function initReachable(options: Options, url: string): Promise<MikroORM> {
+  const orm = await MikroORM.init(options);
+  let reason: string;
+  try {
+    await orm.connect();
+    const check = await orm.checkConnection();
+    if (check.ok) return orm;
+    reason = check.reason;
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  await orm.close(true).catch(() => undefined);
+  throw new DatabaseUnavailableError(describeDatabaseUrl(url), reason);
 }
 
 export interface OpenOptions {
@@ -48,6 +92,13 @@ export interface OpenOptions {
   profiles?: readonly ProfileDefinition[];
   /** Set `statement_timeout` on every connection (default true; migrations run without it). */
   statementTimeout?: boolean;
+  /**
+   * Create the database of the URL when it is missing (MikroORM `ensureDatabase`). Default
+   * false: a serving pool refuses a missing database; migrating pools set it.
+   */
+  createDatabase?: boolean;
+  /** Who opens the embedded database, for its lock file and the refusal message: `server` (default) or `command <name>`. */
+  holder?: string;
 }
 
 /**
@@ -65,6 +116,7 @@ export function ormOptions(config: Config, url: string, extra: OpenOptions = {})
     clientUrl: url,
     entities: [...coreEntities, ...(extra.profiles ?? []).map((profile) => profileEntity(profile, User))],
     extensions: [Migrator],
+    ensureDatabase: extra.createDatabase ?? false,
     pool: { min: 0, max: config.database.url ? config.database.poolMax : 1 },
     ...(config.database.url && extra.statementTimeout !== false ? { driverOptions: { statement_timeout: config.database.statementTimeoutMs } } : {}),
     replicas: config.database.url ? config.database.replicaUrls.map((clientUrl) => ({ clientUrl })) : [],
@@ -93,28 +145,36 @@ export function ormOptions(config: Config, url: string, extra: OpenOptions = {})
  * Opens the database named by `config.database.url`, or starts the embedded PostgreSQL under
  * `config.database.embeddedDataDir` when none is configured. Applies pending migrations when
  * `config.database.migrateOnStart` (default with the embedded database); against a real
- * PostgreSQL they run on a separate pool without `statement_timeout`. Caller must `close()`.
+ * PostgreSQL they run on a separate pool without `statement_timeout`. Every pool it opens must
+ * answer a `select 1` first, or it throws {@link DatabaseUnavailableError}. A persistent embedded
+ * folder held by another live process throws `EmbeddedDatabaseInUseError` (embedded-lock.ts)
+ * before anything is read or written. Caller must `close()`.
  */
 export async function openDatabase(config: Config, extra: OpenOptions & { migrate?: boolean } = {}): Promise<Database> {
-  const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embeddedDataDir);
+  // A persistent embedded folder is locked for this process; a second opener gets EmbeddedDatabaseInUseError.
+  const embedded = config.database.url
+    ? undefined
+    : await startEmbeddedPostgres(config.database.embeddedDataDir, { holder: extra.holder ?? 'server', ...(extra.logger ? { logger: extra.logger } : {}) });
   const url = config.database.url ?? embedded!.url;
   try {
     const migrate = extra.migrate ?? config.database.migrateOnStart;
+    let migrated: string[] = [];
     if (migrate && config.database.url) {
       // Migrations may legitimately run longer than a request's statement timeout: their own pool, without it.
-      const migrating = await MikroORM.init(ormOptions(config, url, { ...extra, statementTimeout: false }));
+      const migrating = await initReachable(ormOptions(config, url, { ...extra, statementTimeout: false, createDatabase: true }), url);
       try {
-        await migrating.migrator.up();
+        migrated = (await migrating.migrator.up()).map((m) => m.name);
       } finally {
         await migrating.close(true);
       }
     }
-    const orm = await MikroORM.init(ormOptions(config, url, extra));
-    if (migrate && !config.database.url) await orm.migrator.up();
+    const orm = await initReachable(ormOptions(config, url, extra), url);
+    if (migrate && !config.database.url) migrated = (await orm.migrator.up()).map((m) => m.name);
     return {
       orm,
       url,
       embedded,
+      migrated,
       async close() {
         await orm.close(true);
         await embedded?.stop();
