@@ -13,6 +13,7 @@ import { createFormatError } from './errors.ts';
 import { inputHygienePlugin } from './input-hygiene.ts';
 import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
+import { Pruner } from './modules/housekeeping/pruner.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
 import { queryLimitRules, queryParseOptions, type QueryLimits } from './query-limits.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
 export interface App {
   http: FastifyInstance;
   services: Services;
+  /** The scheduled pruning of dead rows (started here, stopped by `close()`); `runOnce()` prunes now. */
+  pruner: Pruner;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,8 @@ function trustedHeaderValue(headers: Record<string, string | string[] | undefine
 /**
  * Builds the HTTP server (Fastify 5) with Apollo Server 5 at `/graphql`, `/healthz`,
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
- * GraphQL Playground with every asset served locally. Does not listen; the caller does.
+ * GraphQL Playground with every asset served locally, and starts the schedule of the
+ * {@link Pruner} (`PRUNE_INTERVAL_SECONDS`). Does not listen; the caller does.
  */
 export async function createApp(config: Config, db: Database, registry: ProfileRegistry, logger: Logger, deps: AppDeps = {}): Promise<App> {
   const services = createServices(config, registry, {
@@ -140,11 +144,17 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
       }),
   });
 
+  // Scheduled here, never in the CLI runtime (src/cli/runtime.ts builds the services alone).
+  const pruner = new Pruner(db.orm.em, deps.clock ?? systemClock, logger, config);
+  pruner.start();
+
   return {
     http,
     services,
+    pruner,
     async close() {
       shuttingDown = true;
+      await pruner.stop();
       // Apollo's drain plugin closes Fastify (stops accepting, waits for in-flight
       // requests, then cuts idle connections); closing Fastify first would leave it waiting.
       await apollo.stop();

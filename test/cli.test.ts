@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptCredentials, type CredentialChecks, type Prompter } from '../src/cli/createsuperuser.ts';
@@ -284,5 +285,16 @@ describe('seed:demo', () => {
     const run = await runCli(['seed:demo', '--help']);
     expect(run.code).toBe(0);
     for (const option of ['--users', '--seed', '--follows']) expect(run.stdout).toContain(option);
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of package.json and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const run = await runCli([flag]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe(version);
+    }
   });
 });

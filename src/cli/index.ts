@@ -1,6 +1,7 @@
 import 'dotenv/config';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, configWarnings, loadConfig } from '../config.ts';
 import { createMigration, migrateUp } from '../db/migrations-tasks.ts';
 import { createLogger } from '../logger.ts';
 import { CommandError, registerCreateSuperuser } from './createsuperuser.ts';
@@ -8,8 +9,12 @@ import { registerSeedDemo } from './seed-demo.ts';
 import { registerImportDjango } from './import-django.ts';
 import { registerSchemaPrint } from './schema-print.ts';
 
+/** The service's version, from its package.json (two folders up, in src/ and in a compiled build alike). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('profilegraph')
+  .version(version, '-V, --version', 'print the version of profilegraph and exit')
   .description('Command line of the profilegraph user service. Configuration comes from the environment (see README).')
   .showHelpAfterError();
 
@@ -44,6 +49,9 @@ registerCreateSuperuser(program);
 registerSeedDemo(program);
 registerSchemaPrint(program);
 
+// Misspelt settings (`DATABSE_URL`) on stderr, so a command's own output on stdout stays clean.
+for (const warning of configWarnings()) console.error(`warning: ${warning}`);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -51,7 +59,7 @@ try {
   const known =
     error instanceof ConfigError ||
     error instanceof CommandError ||
-    (error instanceof Error && ['ImportSourceError', 'ProfileDefinitionError'].includes(error.name));
+    (error instanceof Error && ['ImportSourceError', 'ProfileDefinitionError', 'EmbeddedDatabaseInUseError', 'DatabaseUnavailableError'].includes(error.name));
   console.error(known ? error.message : error);
   process.exitCode = 1;
 }
