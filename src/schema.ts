@@ -16,7 +16,7 @@ import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
 import { loadProfileRegistry, type ProfileRegistry } from './profiles/registry.ts';
-import { profileTypeDefs } from './profiles/sdl.ts';
+import { profileTypeDefs, withoutDefinitionLanguage } from './profiles/sdl.ts';
 import type { RequestScope } from './request.ts';
 import type { Services } from './services.ts';
 
@@ -72,9 +72,13 @@ const scalarResolvers: Resolvers = {
   JSON: JSONResolver,
 };
 
-/** The SDL of the API: the domain files in `schema/` and the SDL derived from the installed profiles. */
+/**
+ * The SDL of the API: the domain files in `schema/` and the SDL derived from the installed
+ * profiles, without the profile definition language (`schema/profile-directives.graphql`:
+ * `@profile`, `@private`, … are read by the engine, never served in introspection or `_sdl`).
+ */
 export function schemaTypeDefs(registry: ProfileRegistry): string[] {
-  return [...loadTypeDefs(), ...profileTypeDefs(registry)];
+  return [...loadTypeDefs().map(withoutDefinitionLanguage).filter(Boolean), ...profileTypeDefs(registry)];
 }
 
 /**

@@ -56,8 +56,12 @@ describe('signup with profiles', () => {
       password: GOOD_PASSWORD,
       profiles: { account: { isStaff: true, firstName: 'x'.repeat(151) } },
     });
-    expect(res.body.errors[0].extensions.code, res.text).toBe('BAD_USER_INPUT');
-    expect(Object.keys(res.body.errors[0].extensions.fields).sort()).toEqual(['input.profiles.account.firstName', 'input.profiles.account.isStaff']);
+    // A readonly field is refused as FORBIDDEN on every write path (signup, updateProfiles, setData), before its value is looked at.
+    expect(res.body.errors[0].extensions.code, res.text).toBe('FORBIDDEN');
+    expect(Object.keys(res.body.errors[0].extensions.fields)).toEqual(['input.profiles.account.isStaff']);
+    const overLong = await server.gql(SIGNUP_WITH_PROFILES, { identifier, password: GOOD_PASSWORD, profiles: { account: { firstName: 'x'.repeat(151) } } });
+    expect(overLong.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(Object.keys(overLong.body.errors[0].extensions.fields)).toEqual(['input.profiles.account.firstName']);
     const invalid = await server.gql(SIGNUP_WITH_PROFILES, { identifier, password: GOOD_PASSWORD, profiles: { mail: { email: 'not-an-email' } } });
     expect(invalid.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect((await server.gql('query($i: String) { user(identifier: $i) { id } }', { i: identifier })).body.data.user).toBeNull();
@@ -166,7 +170,7 @@ describe('the data bag', () => {
     const bad = await server.gql(`mutation { setData(key: "mail.email", value: "nope") { id } }`, {}, user.token);
     expect(bad.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { value: expect.any(String) } });
     const readonly = await server.gql(`mutation { setData(key: "isStaff", value: true) { id } }`, {}, user.token);
-    expect(readonly.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(readonly.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', fields: { key: expect.any(String) } });
     const anonymous = await server.gql(`mutation { setData(key: "bio", value: "hi") { id } }`);
     expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
@@ -222,7 +226,11 @@ describe('updateProfiles', () => {
     const user = await signupUser(server);
     const other = await signupUser(server);
     const readonly = await server.gql(UPDATE, { input: { account: { isStaff: true } } }, user.token);
-    expect(readonly.body.errors[0].extensions.fields).toHaveProperty(['input.account.isStaff']);
+    // The same code as setData on a readonly key (it was BAD_USER_INPUT here before).
+    expect(readonly.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', fields: { 'input.account.isStaff': expect.any(String) } });
+    const readonlyAndInvalid = await server.gql(UPDATE, { input: { account: { isStaff: true, firstName: 'x'.repeat(151) } } }, user.token);
+    expect(readonlyAndInvalid.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(Object.keys(readonlyAndInvalid.body.errors[0].extensions.fields)).toEqual(['input.account.isStaff']);
     const forbidden = await server.gql(UPDATE, { input: { social: { bio: 'x' } }, userId: other.id }, user.token);
     expect(forbidden.body.errors[0].extensions.code).toBe('FORBIDDEN');
 

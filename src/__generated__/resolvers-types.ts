@@ -276,8 +276,9 @@ export type Mutation = {
   /**
    * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
    * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
-   * `UNAUTHENTICATED`, `FORBIDDEN` (readonly field; `reason: "CURRENT_PASSWORD_REQUIRED"` when
-   * the owner changes the address password resets go to without `currentPassword` more than 5
+   * `UNAUTHENTICATED`, `FORBIDDEN` (a readonly field without staff, `extensions.fields` naming
+   * `key`: the code `updateProfiles` and `signup` give; `reason: "CURRENT_PASSWORD_REQUIRED"`
+   * when the owner changes the address password resets go to without `currentPassword` more than 5
    * minutes after logging in), `INVALID_CREDENTIALS` (wrong `currentPassword`), `RATE_LIMITED`,
    * `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`.
    */
@@ -291,8 +292,10 @@ export type Mutation = {
   /** Replaces a user's direct permissions. Staff with `auth.change_user`. Errors: `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`. */
   setUserPermissions: User;
   /**
-   * Creates an account and signs it in. Errors: `BAD_USER_INPUT` (with `extensions.fields`),
-   * `IDENTIFIER_TAKEN`. Null, with the error, when refused.
+   * Creates an account and signs it in. Errors: `FORBIDDEN` when a readonly profile field is
+   * given (its input path in `extensions.fields`, the code `updateProfiles` and `setData` give),
+   * `BAD_USER_INPUT` (with `extensions.fields`), `IDENTIFIER_TAKEN`. Null, with the error, when
+   * refused.
    */
   signup?: Maybe<AuthPayload>;
   /** Stops following, or withdraws a request. Idempotent. Errors: `UNAUTHENTICATED`. */
@@ -494,9 +497,9 @@ export type Query = {
   user?: Maybe<User>;
   /**
    * Users matching `where`, sorted by `orderBy` (then by id), as a Relay connection.
-   * `first` is capped by the configured page size (default 100); an `in:` list holds at most
-   * 100 values. Only staff may filter or sort by a private field; `followStatus: PENDING` or
-   * `NONE` only about the viewer. Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`,
+   * `first` defaults to 20 (`USERS_PAGE_SIZE`) and is capped at 100 (`USERS_PAGE_MAX`); an `in:`
+   * list holds at most 100 values. Only staff may filter or sort by a private field;
+   * `followStatus: PENDING` or `NONE` only about the viewer. Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`,
    * `PROFILE_KEY_AMBIGUOUS`, `FORBIDDEN` (paths in `extensions.fields`).
    */
   users: UserConnection;

@@ -117,12 +117,39 @@ function checkAgainstDirectives(file: string, document: DocumentNode): void {
   }
 }
 
+function schemaFile(name: string): string {
+  return readFileSync(new URL(`../../schema/${name}`, import.meta.url), 'utf8');
+}
+
 let directives: DocumentNode | undefined;
 function directiveDocument(): DocumentNode {
-  directives ??= parse(
-    ['profile-directives.graphql', 'scalars.graphql'].map((f) => readFileSync(new URL(`../../schema/${f}`, import.meta.url), 'utf8')).join('\n'),
-  );
+  directives ??= parse([schemaFile('profile-directives.graphql'), schemaFile('scalars.graphql')].join('\n'));
   return directives;
+}
+
+/** Names declared by the profile definition language, see {@link definitionVocabulary}. */
+export interface DefinitionVocabulary {
+  /** `profile`, `identifier`, `default`, `unique`, `private`, `readonly`, `length`. */
+  directives: ReadonlySet<string>;
+  /** Types declared only for those directives' arguments (`IdentifierFormat`). */
+  types: ReadonlySet<string>;
+}
+
+let vocabulary: DefinitionVocabulary | undefined;
+/**
+ * The directives and argument types of `schema/profile-directives.graphql`, the language profile
+ * files are written in. They describe tables and rules to this engine; they are not part of the
+ * API a client sees (see `sdl.ts#withoutDefinitionLanguage`).
+ */
+export function definitionVocabulary(): DefinitionVocabulary {
+  if (!vocabulary) {
+    const definitions = parse(schemaFile('profile-directives.graphql')).definitions;
+    vocabulary = {
+      directives: new Set(definitions.flatMap((d) => (d.kind === Kind.DIRECTIVE_DEFINITION ? [d.name.value] : []))),
+      types: new Set(definitions.flatMap((d) => ('name' in d && d.kind !== Kind.DIRECTIVE_DEFINITION && d.name ? [d.name.value] : []))),
+    };
+  }
+  return vocabulary;
 }
 
 function profileFrom(file: string, sdl: string, def: ObjectTypeDefinitionNode, enums: Map<string, string[]>): ProfileDefinition {

@@ -1,4 +1,6 @@
+import { isTypeDefinitionNode, isTypeExtensionNode, Kind, parse, print, visit, type ASTNode } from 'graphql';
 import type { ProfileDefinition, ProfileField } from './model.ts';
+import { definitionVocabulary } from './parse.ts';
 import type { ProfileRegistry } from './registry.ts';
 
 const filterTypes: Record<ProfileField['kind'], string> = {
@@ -20,15 +22,35 @@ export function filterTypeOf(field: ProfileField): string {
 }
 
 /**
+ * `sdl` (one SDL document) without the profile definition language
+ * (`schema/profile-directives.graphql`, {@link definitionVocabulary}): every use of `@profile`,
+ * `@identifier`, `@default`, `@unique`, `@private`, `@readonly`, `@length` is dropped, and so are
+ * their definitions and the types declared for their arguments. Descriptions and everything else
+ * are kept (printed again by graphql-js `print`). Returns `''` when nothing is left. Throws
+ * graphql-js's `GraphQLError` on SDL that does not parse.
+ */
+export function withoutDefinitionLanguage(sdl: string): string {
+  const { directives, types } = definitionVocabulary();
+  const internal = (node: ASTNode): boolean =>
+    ((node.kind === Kind.DIRECTIVE || node.kind === Kind.DIRECTIVE_DEFINITION) && directives.has(node.name.value)) ||
+    ((isTypeDefinitionNode(node) || isTypeExtensionNode(node)) && types.has(node.name.value));
+  // Returning null from `enter` removes the node (graphql-js `visit`).
+  const document = visit(parse(sdl), { enter: (node) => (internal(node) ? null : undefined) });
+  return document.definitions.length ? print(document) : '';
+}
+
+/**
  * The SDL derived from the installed profiles (SPEC §3): each profile file's own types, the
  * `User.<profile>` fields, `<Type>Input` (every field optional: signup, updates),
  * `ProfilesInput`, the `profiles` argument of `SignupInput`, `<Type>Filter` and its place in
- * `UserWhere`, enum filters, and `updateProfiles`. Empty when no profile is installed.
+ * `UserWhere`, enum filters, and `updateProfiles`. The files' types come without the definition
+ * directives ({@link withoutDefinitionLanguage}). Empty when no profile is installed.
  */
 export function profileTypeDefs(registry: ProfileRegistry): string[] {
   const profiles = registry.profiles;
   if (profiles.length === 0) return [];
-  const docs: string[] = [...new Set(profiles.map((p) => p.sdl))];
+  // Each file's own types as clients see them: the definition directives are the engine's business.
+  const docs: string[] = [...new Set(profiles.map((p) => p.sdl))].map(withoutDefinitionLanguage).filter(Boolean);
   const enums = new Set<string>();
   const parts: string[] = [];
   parts.push(`extend type User {\n${profiles.map(userField).join('\n')}\n}`);
@@ -54,8 +76,10 @@ export function profileTypeDefs(registry: ProfileRegistry): string[] {
   Writes profile fields of the viewer (or, for staff, of \`userId\`) in one transaction; the
   fields given are set, others kept. Readonly fields only for staff. The owner changing the
   address password resets go to gives \`currentPassword\` unless the login is under 5 minutes
-  old. Errors: \`UNAUTHENTICATED\`, \`FORBIDDEN\` (\`reason: "CURRENT_PASSWORD_REQUIRED"\`),
-  \`INVALID_CREDENTIALS\`, \`RATE_LIMITED\`, \`NOT_FOUND\`, \`BAD_USER_INPUT\` (per field).
+  old. Errors: \`UNAUTHENTICATED\`, \`FORBIDDEN\` (another user without staff; a readonly
+  field without staff, its input path in \`extensions.fields\`, as \`setData\` and \`signup\`
+  answer; \`reason: "CURRENT_PASSWORD_REQUIRED"\`), \`INVALID_CREDENTIALS\`, \`RATE_LIMITED\`,
+  \`NOT_FOUND\`, \`BAD_USER_INPUT\` (per field).
   """
   updateProfiles(
     input: ProfilesInput!

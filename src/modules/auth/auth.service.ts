@@ -12,7 +12,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
 import type { CoreKeys } from '../profiles/core-keys.ts';
-import type { ProfileWriter, ProfilesInput } from '../profiles/profile.writer.ts';
+import { inputRefusal, type ProfileWriter, type ProfilesInput } from '../profiles/profile.writer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { EventBus } from '../events/events.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -56,8 +56,10 @@ export class AuthService {
    * Creates a user, its auto-created profiles (plus any other profile given) and its first
    * session in one transaction. The identifier (core rules, then every profile's rules), the
    * password and every profile value are validated before hashing; all problems are reported
-   * together. Errors: `BAD_USER_INPUT` (fields `input.identifier`, `input.password`,
-   * `input.profiles.<profile>.<field>`), `IDENTIFIER_TAKEN` — also for concurrent signups of
+   * together. Errors: `FORBIDDEN` when a readonly profile field is given (`extensions.fields`
+   * naming each `input.profiles.<profile>.<field>`: the same code as `updateProfiles` and
+   * `setData`, reported before any other problem), `BAD_USER_INPUT` (fields `input.identifier`,
+   * `input.password`, `input.profiles.<profile>.<field>`), `IDENTIFIER_TAKEN` — also for concurrent signups of
    * one identifier in any case or normalisation variant, settled by the unique index.
    */
   async signup(
@@ -69,10 +71,11 @@ export class AuthService {
       checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier') ??
       (await this.profiles.registry.checkIdentifier(input.identifier, 'input.identifier'));
     const passwordError = checkPassword(input.password, this.config.passwords, [input.identifier, ...this.profiles.personalValues(profilesInput)]);
-    const profileErrors = this.profiles.validate(profilesInput, { asStaff: false, prefix: 'input.profiles.' });
-    if (identifierError || passwordError || profileErrors) {
-      throw badInput({ ...identifierError, ...(passwordError ? { 'input.password': passwordError } : {}), ...profileErrors });
-    }
+    const refusal = inputRefusal(this.profiles.validate(profilesInput, { asStaff: false, prefix: 'input.profiles.' }), {
+      ...identifierError,
+      ...(passwordError ? { 'input.password': passwordError } : {}),
+    });
+    if (refusal) throw refusal;
     const passwordHash = await this.hasher.hash(input.password);
     let result: AuthResult;
     try {

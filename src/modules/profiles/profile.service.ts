@@ -11,7 +11,7 @@ import { requireStaffPerm, requireSuperuser, viewerIsStaff } from '../permission
 import type { UserEntity } from '../users/user.entity.ts';
 import type { UserService } from '../users/user.service.ts';
 import { privilegeKeys, type CoreKeys } from './core-keys.ts';
-import type { ProfileWriter, ProfilesInput } from './profile.writer.ts';
+import { inputRefusal, READ_ONLY_MESSAGE, type ProfileWriter, type ProfilesInput } from './profile.writer.ts';
 
 /** A confirmation mail to start once the write has committed. */
 interface PendingConfirmation {
@@ -37,12 +37,14 @@ export class ProfileService {
 
   /**
    * `updateProfiles`: writes every profile in `input` for `userId` (default: the viewer) in
-   * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`.
+   * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN` (another user's profiles without
+   * staff; a readonly field without staff, `extensions.fields` naming `input.<profile>.<field>`),
+   * `NOT_FOUND`, `BAD_USER_INPUT`.
    */
   async update(scope: RequestScope, input: ProfilesInput, userId: string | null | undefined, currentPassword?: string | null): Promise<UserEntity> {
     const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
-    const errors = this.writer.validate(input, { asStaff, prefix: 'input.' });
-    if (errors) throw badInput(errors);
+    const refusal = inputRefusal(this.writer.validate(input, { asStaff, prefix: 'input.' }));
+    if (refusal) throw refusal;
     await this.guardPrivileges(
       scope,
       Object.values(input).flatMap((values) => Object.keys(values ?? {})),
@@ -64,13 +66,15 @@ export class ProfileService {
 
   /**
    * `setData`: writes one data-bag key. An unqualified key several profiles define is always
-   * `PROFILE_KEY_AMBIGUOUS`. Readonly fields need staff (`FORBIDDEN`). One statement that
+   * `PROFILE_KEY_AMBIGUOUS`. Readonly fields need staff (`FORBIDDEN`, `extensions.fields`
+   * naming `key`, as `updateProfiles` names the field's input path). One statement that
    * touches only this column, so concurrent writes of other keys are kept.
    */
   async setData(scope: RequestScope, key: string, value: unknown, userId: string | null | undefined, currentPassword?: string | null): Promise<UserEntity> {
     const resolved = this.registry.resolveStrict(key);
     const { target, asStaff, forOther } = await this.authorizeWrite(scope, userId);
-    if (resolved.field.readonly && !asStaff) throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`);
+    if (resolved.field.readonly && !asStaff)
+      throw appError(ErrorCode.FORBIDDEN, `"${resolved.qualifiedKey}" is read-only.`, { fields: { key: READ_ONLY_MESSAGE } });
     const problem = checkValue(resolved.field, value);
     if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
     await this.guardPrivileges(scope, [resolved.field.name]);

@@ -1,6 +1,7 @@
 import { CheckConstraintViolationException, NotNullConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, type FieldErrors } from '../../errors.ts';
+import type { GraphQLError } from 'graphql';
+import { appError, badInput, ErrorCode, type FieldErrors } from '../../errors.ts';
 import type { ProfileDefinition } from '../../profiles/model.ts';
 import { checkValue } from '../../profiles/parse.ts';
 import type { ProfileRegistry } from '../../profiles/registry.ts';
@@ -10,6 +11,31 @@ import type { CoreKey, CoreKeys } from './core-keys.ts';
 
 /** `{ <profile>: { <field>: value } }` as given in `ProfilesInput`. */
 export type ProfilesInput = Record<string, Record<string, unknown> | null | undefined>;
+
+/**
+ * What {@link ProfileWriter.validate} found, keyed by input path: `readonly`, fields the caller
+ * may not write; `invalid`, unknown profiles or fields and refused values. Either may be absent.
+ */
+export interface InputProblems {
+  readonly?: FieldErrors;
+  invalid?: FieldErrors;
+}
+
+/**
+ * The one error of a refused profile input, the same on every write path (`signup`,
+ * `updateProfiles`, `setData`): `FORBIDDEN` with `extensions.fields` naming each readonly field
+ * written (who may write a field is an authorization matter, decided before its value is
+ * looked at), otherwise `BAD_USER_INPUT` with the invalid fields. `extra` (identifier and
+ * password problems of a signup) joins the `BAD_USER_INPUT` fields.
+ */
+export function inputRefusal(problems: InputProblems | undefined, extra: FieldErrors = {}): GraphQLError | undefined {
+  if (problems?.readonly) return appError(ErrorCode.FORBIDDEN, 'Read-only fields may be written by staff only.', { fields: problems.readonly });
+  const invalid = { ...extra, ...problems?.invalid };
+  return Object.keys(invalid).length ? badInput(invalid) : undefined;
+}
+
+/** Message of a readonly field written by a caller who may not (`fields` of the `FORBIDDEN` error). */
+export const READ_ONLY_MESSAGE = 'This field is read-only.';
 
 /**
  * The one writer of profile rows. It checks values against the installed profiles and turns
@@ -28,11 +54,14 @@ export class ProfileWriter {
   ) {}
 
   /**
-   * Checks `input` against the installed profiles: each value's type and rules and readonly
-   * fields (only `asStaff`). Returns per-field errors keyed `<prefix><profile>.<field>`, or `undefined`.
+   * Checks `input` against the installed profiles: readonly fields (writable only `asStaff`),
+   * and each other value's type and rules. Returns the problems keyed
+   * `<prefix><profile>.<field>` ({@link InputProblems}; turn them into the API's error with
+   * {@link inputRefusal}), or `undefined` when there are none.
    */
-  validate(input: ProfilesInput, options: { asStaff: boolean; prefix: string }): FieldErrors | undefined {
+  validate(input: ProfilesInput, options: { asStaff: boolean; prefix: string }): InputProblems | undefined {
     const errors: FieldErrors = {};
+    const readonly: FieldErrors = {};
     for (const [name, values] of Object.entries(input)) {
       const profile = this.registry.get(name);
       if (!profile) {
@@ -44,14 +73,18 @@ export class ProfileWriter {
         const field = profile.fields.find((f) => f.name === fieldName);
         const key = `${options.prefix}${name}.${fieldName}`;
         if (!field) errors[key] = 'Unknown field.';
-        else if (field.readonly && !options.asStaff) errors[key] = 'This field is read-only.';
+        else if (field.readonly && !options.asStaff) readonly[key] = READ_ONLY_MESSAGE;
         else {
           const problem = checkValue(field, value);
           if (problem) errors[key] = problem[0]!.toUpperCase() + problem.slice(1);
         }
       }
     }
-    return Object.keys(errors).length ? errors : undefined;
+    const problems: InputProblems = {
+      ...(Object.keys(readonly).length ? { readonly } : {}),
+      ...(Object.keys(errors).length ? { invalid: errors } : {}),
+    };
+    return problems.readonly || problems.invalid ? problems : undefined;
   }
 
   /** String values of `input`, for the password-similarity check. */
