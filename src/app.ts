@@ -112,7 +112,7 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
     // validation errors (HTTP 400 either way, and no resolver runs).
     parseOptions: queryParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
-    schema: buildSchema(registry, services, { federation: config.http.federation }),
+    schema: buildSchema(registry, services, { federation: config.http.federation, maxKeys: config.users.maxPageSize }),
     introspection: config.http.introspection,
     // No "Did you mean …?" in validation errors while the schema is not public.
     hideSchemaDetailsFromClientErrors: !config.http.introspection,

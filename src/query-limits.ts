@@ -8,6 +8,7 @@ import {
   TypeMetaFieldDef,
   type ASTVisitor,
   type FragmentDefinitionNode,
+  type FieldNode,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLOutputType,
@@ -79,6 +80,30 @@ function pageSizeOf(value: ValueNode | undefined, pageSize: QueryLimits['pageSiz
   return pageSize.maxSize;
 }
 
+/** Whether a field or argument type is a list (under any non-null wrapper), told apart by shape. */
+function isListType(type: { toString(): string }): boolean {
+  return type.toString().replace(/!$/, '').startsWith('[');
+}
+
+/**
+ * How many items a list field fetched by a list of keys (`_usersByIds(ids:)`, federation's
+ * `_entities(representations:)`) returns: one per key, so the length of the longest literal
+ * list argument, capped at `pageSize.maxSize`; a variable counts as the cap (the resolvers
+ * refuse more than the cap). 1 for any other field.
+ */
+function keyedListSize(def: GraphQLField<unknown, unknown>, selection: FieldNode, pageSize: QueryLimits['pageSize']): number {
+  if (!isListType(def.type)) return 1;
+  let size = 1;
+  for (const arg of def.args) {
+    if (!isListType(arg.type)) continue;
+    const value = selection.arguments?.find((a) => a.name.value === arg.name)?.value;
+    if (!value) continue;
+    const length = value.kind === Kind.LIST ? value.values.length : value.kind === Kind.VARIABLE ? pageSize.maxSize : 1;
+    size = Math.max(size, Math.min(length, pageSize.maxSize));
+  }
+  return size;
+}
+
 // Types are told apart by shape, not with graphql-js's `isObjectType` & co.: those are
 // `instanceof` checks, which throw where two graphql-js instances meet (vitest loads the ESM
 // build for our sources while the schema is built by the CommonJS one; see errors.ts).
@@ -100,7 +125,9 @@ function namedType(type: GraphQLOutputType): GraphQLNamedType {
  * times the number of parent objects it runs for; a field with a `first` argument (a page)
  * multiplies its selection by its page size — the literal `first` capped at
  * `pageSize.maxSize`, `pageSize.defaultSize` when absent, the cap when it is a variable.
- * Other lists count once (their size is bounded by data, not by the request). `__typename`
+ * A list field fetched by a list of keys (`_usersByIds(ids:)`, `_entities`) multiplies its
+ * selection by the number of keys (a variable counts as the cap). Other lists count once
+ * (their size is bounded by data, not by the request). `__typename`
  * is free; introspection fields (`__schema`, `__type`) count like other fields.
  * Fragment spreads are expanded, each fragment computed once (cost is linear in the
  * multiplier), so nested spreads cannot blow up the analysis; a spread of a fragment that is
@@ -135,7 +162,8 @@ export function estimateCost(context: ValidationContext, operation: OperationDef
         if (selection.selectionSet) {
           const paged = def.args.some((arg) => arg.name === 'first');
           const first = selection.arguments?.find((arg) => arg.name.value === 'first')?.value;
-          add(selectionCost(selection.selectionSet, namedType(def.type)), paged ? pageSizeOf(first, pageSize) : 1);
+          const factor = paged ? pageSizeOf(first, pageSize) : keyedListSize(def, selection, pageSize);
+          add(selectionCost(selection.selectionSet, namedType(def.type)), factor);
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;

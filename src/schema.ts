@@ -98,6 +98,8 @@ export interface SchemaOptions {
    * `_service`, `_entities`) instead of the stitching schema. Default false.
    */
   federation?: boolean;
+  /** Most ids `_usersByIds` (and representations `_entities`) take in one request; default 100 (`USERS_PAGE_MAX`). */
+  maxKeys?: number;
 }
 
 /**
@@ -110,6 +112,7 @@ export interface SchemaOptions {
  */
 export function buildSchema(registry: ProfileRegistry, services: ResolverServices, options: SchemaOptions = {}): GraphQLSchema {
   const federation = options.federation ?? false;
+  const maxKeys = options.maxKeys ?? 100;
   const typeDefs = schemaTypeDefs(registry);
   // eslint-disable-next-line prefer-const -- set once the stitched schema exists; `_sdl` reads it later
   let sdl: string | undefined;
@@ -120,7 +123,7 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
     followResolvers(services.follows),
     permissionResolvers(services),
     ...profileResolvers(registry, services.profiles),
-    compositionResolvers(() => sdl!, federation),
+    compositionResolvers(() => sdl!, federation, maxKeys),
   ] as GraphQLResolverMap<RequestScope>[];
 
   // Built in both modes: it is the schema served by default, and `_sdl`'s text in federation
@@ -134,7 +137,7 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
   // One module carries all the SDL; the others only add their resolver maps, in order.
   const empty: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
   return buildSubgraphSchema(
-    [...resolvers, subgraphServiceResolvers() as GraphQLResolverMap<RequestScope>].map((map, i) => ({
+    [...resolvers, subgraphServiceResolvers(maxKeys) as GraphQLResolverMap<RequestScope>].map((map, i) => ({
       typeDefs: i === 0 ? parse([...typeDefs, ...federationTypeDefs()].join('\n\n')) : empty,
       resolvers: map,
     })),

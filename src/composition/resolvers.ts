@@ -1,3 +1,5 @@
+import { entitiesResolver } from '@apollo/subgraph';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { appError, ErrorCode } from '../errors.ts';
 import type { RequestScope } from '../request.ts';
@@ -12,12 +14,21 @@ export function requireComposition(scope: Pick<RequestScope, 'composition'>): vo
 }
 
 /**
+ * Refuses a batch of more than `maxKeys` keys (ids of `_usersByIds`, representations of
+ * `_entities`): one request may fetch at most a page of users. Errors: `BAD_USER_INPUT`.
+ */
+export function requireKeyCount(count: number, maxKeys: number, argument: string): void {
+  if (count > maxKeys) throw appError(ErrorCode.BAD_USER_INPUT, `At most ${maxKeys} ${argument} per request, got ${count}.`, { fields: [argument] });
+}
+
+/**
  * Resolvers of the composition fields (SPEC §5): `_sdl` answers `sdl()` (the stitching SDL,
  * computed once at start-up) to requests allowed to read it ({@link requireComposition});
  * `_usersByIds` and (federation only) `User.__resolveReference` go
- * through the request's users DataLoader (one statement for all ids of a request).
+ * through the request's users DataLoader (one statement for all ids of a request), at most
+ * `maxKeys` ids a request ({@link requireKeyCount}).
  */
-export function compositionResolvers(sdl: () => string, federation: boolean): Resolvers {
+export function compositionResolvers(sdl: () => string, federation: boolean, maxKeys: number): Resolvers {
   const resolveReference = (ref: { id: string | number }, ctx: RequestScope): Promise<UserEntity | null> => ctx.loaders.users.load(String(ref.id));
   return {
     Query: {
@@ -25,7 +36,10 @@ export function compositionResolvers(sdl: () => string, federation: boolean): Re
         requireComposition(ctx);
         return sdl();
       },
-      _usersByIds: (_root: unknown, { ids }: { ids: string[] }, ctx: RequestScope) => ctx.loaders.users.loadMany(ids),
+      _usersByIds: (_root: unknown, { ids }: { ids: string[] }, ctx: RequestScope) => {
+        requireKeyCount(ids.length, maxKeys, 'ids');
+        return ctx.loaders.users.loadMany(ids);
+      },
     },
     // `__resolveReference` is Apollo Federation's, outside the generated resolver types.
     ...(federation ? ({ User: { __resolveReference: resolveReference } } as Resolvers) : {}),
@@ -33,12 +47,20 @@ export function compositionResolvers(sdl: () => string, federation: boolean): Re
 }
 
 /**
- * Federation's `_Service.sdl`, guarded like `_sdl` ({@link requireComposition}). Only for
- * `buildSubgraphSchema`, which adds the modules' resolvers after its own, so this one replaces
- * its unguarded `sdl`; the type exists in the subgraph schema only.
+ * Federation's `_Service.sdl`, guarded like `_sdl` ({@link requireComposition}), and
+ * `_entities`, capped at `maxKeys` representations ({@link requireKeyCount}) before
+ * `@apollo/subgraph`'s own resolution. Only for `buildSubgraphSchema`, which adds the modules'
+ * resolvers after its own, so these replace its unguarded ones; the types exist in the
+ * subgraph schema only.
  */
-export function subgraphServiceResolvers(): Record<string, unknown> {
+export function subgraphServiceResolvers(maxKeys: number): Record<string, unknown> {
   return {
+    Query: {
+      _entities: (_root: unknown, { representations }: { representations: unknown[] }, ctx: RequestScope, info: GraphQLResolveInfo): unknown => {
+        requireKeyCount(representations.length, maxKeys, 'representations');
+        return entitiesResolver({ representations: representations as never, context: ctx, info });
+      },
+    },
     _Service: {
       sdl: (service: { sdl: string }, _args: unknown, ctx: RequestScope) => {
         requireComposition(ctx);

@@ -19,7 +19,9 @@ extend type Query {
   _sdl: String!
   """
   Users by id for a gateway's merged \`User\`: one database statement for the whole list,
-  answered in the order of \`ids\`, with null for an id that names no user.
+  answered in the order of \`ids\`, with null for an id that names no user. At most
+  \`USERS_PAGE_MAX\` (100) ids a request, else \`BAD_USER_INPUT\`; the query cost counts
+  each id like one user of a page.
   """
   _usersByIds(ids: [ID!]!): [User]!${mergeDirective}
 }

@@ -102,6 +102,45 @@ describe('query limits with the default configuration', () => {
   });
 });
 
+describe('batches of keys', () => {
+  let server: TestServer;
+  let federated: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    federated = await startTestServer({ FEDERATION: 'true' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await federated?.close();
+  });
+
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
+
+  it('_usersByIds takes at most USERS_PAGE_MAX ids, and refuses more with BAD_USER_INPUT and no SQL', async () => {
+    const user = await signupUser(server);
+    const query = 'query($ids: [ID!]!) { _usersByIds(ids: $ids) { id } }';
+    const full = await server.gql(query, { ids: [user.id, ...ids(99)] });
+    expectRan(full);
+    expect(full.body.data._usersByIds).toHaveLength(100);
+    expect(full.body.data._usersByIds[0]).toEqual({ id: user.id });
+
+    server.resetQueries();
+    const over = await server.gql(query, { ids: ids(101) });
+    expect(over.body.errors[0].extensions.code, over.text).toBe('BAD_USER_INPUT');
+    expect(over.body.errors[0].message).toMatch(/At most 100 ids per request, got 101/);
+    expect(server.queries.filter((q) => /from "users"|from users/i.test(q) && !/session/i.test(q))).toEqual([]);
+  });
+
+  it('federation _entities takes at most USERS_PAGE_MAX representations', async () => {
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }';
+    const rep = (n: number) => ids(n).map((id) => ({ __typename: 'User', id }));
+    expectRan(await federated.gql(query, { r: rep(100) }));
+    const over = await federated.gql(query, { r: rep(101) });
+    expect(over.body.errors[0].extensions.code, over.text).toBe('BAD_USER_INPUT');
+    expect(over.body.errors[0].message).toMatch(/At most 100 representations per request, got 101/);
+  });
+});
+
 describe('query limits at and one past each bound', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -173,6 +212,17 @@ describe('query limits at and one past each bound', () => {
     expect(statements).toEqual([]);
     // Without `first`, the default page size (USERS_PAGE_SIZE, 20): 1 + 20 × 3.
     expectRejected(await server.gql('{ users { edges { node { id } } } }'), 'GRAPHQL_VALIDATION_FAILED', /estimated 61/);
+  });
+
+  it('cost: a field fetched by a list of keys multiplies by the number of keys', async () => {
+    // _usersByIds 1 + 5 × (id, identifier) = 11; 8 ids: 17.
+    const ids = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => String(i + 1)));
+    expectRan(await server.gql(`{ _usersByIds(ids: ${ids(5)}) { id identifier } }`));
+    expectRejected(await server.gql(`{ _usersByIds(ids: ${ids(8)}) { id identifier } }`), 'GRAPHQL_VALIDATION_FAILED', /estimated 17/);
+    // A variable list counts as the cap (USERS_PAGE_MAX, 100): 1 + 100 × 2.
+    const { res, statements } = await sendCounted(server, 'query($ids: [ID!]!) { _usersByIds(ids: $ids) { id identifier } }', { ids: ['1'] });
+    expectRejected(res, 'GRAPHQL_VALIDATION_FAILED', /estimated 201/);
+    expect(statements).toEqual([]);
   });
 
   it('tokens: a parse error, still HTTP 400', async () => {
