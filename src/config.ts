@@ -90,6 +90,7 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT_HOUR: int(1).default(100),
   DEVICE_TOKEN_TTL_SECONDS: int(60).default(90 * 24 * 3600),
   TOKEN_MAX_FAILURES_PER_ADDRESS: int(1).default(30),
+  SIGNUP_MAX_PER_ADDRESS_HOUR: int(1).default(30),
 
   TRUSTED_HEADER: z
     .string()
@@ -207,6 +208,8 @@ export interface Config {
     deviceTokenTtlMs: number;
     /** Uses of mailed tokens and reset requests per client address per window. */
     maxTokenFailuresPerAddress: number;
+    /** Signup attempts (each hashes a password) per client address per hour. */
+    maxSignupsPerAddressHour: number;
     windowSeconds: number;
   };
   email: {
@@ -375,6 +378,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxFailuresPerAccountHour: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_HOUR,
       deviceTokenTtlMs: e.DEVICE_TOKEN_TTL_SECONDS * 1000,
       maxTokenFailuresPerAddress: e.TOKEN_MAX_FAILURES_PER_ADDRESS,
+      maxSignupsPerAddressHour: e.SIGNUP_MAX_PER_ADDRESS_HOUR,
       windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     email: {

@@ -1,19 +1,33 @@
 import { badInput } from './errors.ts';
 
-const ID = /^\d{1,19}$/;
+const DIGITS = /^\d{1,19}$/;
+/** The largest PostgreSQL `bigint` (2^63 − 1), the type of every row id. */
+const MAX_ID = 9223372036854775807n;
 
-/** Whether `value` has the shape of a row id: a bigint as a decimal string (1–19 digits). */
+/**
+ * The canonical form of a row id (a positive PostgreSQL `bigint` written in decimal without
+ * leading zeros: `"0042"` → `"42"`), or null when `value` is not one (not 1–19 digits, zero,
+ * or above 2^63 − 1). Ids are compared only in this form, so `"01"` and `"1"` name one user.
+ */
+export function canonicalId(value: string): string | null {
+  if (!DIGITS.test(value)) return null;
+  const n = BigInt(value);
+  return n > 0n && n <= MAX_ID ? n.toString() : null;
+}
+
+/** Whether `value` names a row id ({@link canonicalId} is not null). */
 export function isId(value: string): boolean {
-  return ID.test(value);
+  return canonicalId(value) !== null;
 }
 
 /**
  * The one parser of ids given to act on (`follow(userId)`, `setUserGroups(groupId)`, a
- * `follows` filter…): returns `value` when it is a decimal bigint string, else throws
+ * `follows` filter…): returns the canonical id ({@link canonicalId}), else throws
  * `BAD_USER_INPUT` naming `field`. Lookups that answer null for an unknown id (`user(id)`,
- * `_usersByIds`) use {@link isId} instead, so a malformed id there is just an unknown one.
+ * `_usersByIds`) use {@link canonicalId} instead, so a malformed id there is just an unknown one.
  */
 export function parseId(value: string, field: string): string {
-  if (!isId(value)) throw badInput({ [field]: 'Not a valid id.' });
-  return value;
+  const id = canonicalId(value);
+  if (id === null) throw badInput({ [field]: 'Not a valid id.' });
+  return id;
 }

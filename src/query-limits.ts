@@ -21,13 +21,15 @@ import {
 } from 'graphql';
 
 /**
- * Every field that verifies a secret (a password, a mailed token, later a second factor), as
- * schema coordinates `<Type>.<field>`. Each one costs an argon2 verification or a token lookup
+ * Every field that verifies a secret (a password, a mailed token, later a second factor) or
+ * hashes one (`signup`), as schema coordinates `<Type>.<field>`. Each one costs an argon2
+ * verification or hash, or a token lookup
  * however cheap its selection looks, so an operation may hold at most
  * {@link QueryLimits.maxSecretFields} of them (aliases and fragment spreads counted). Add new
  * secret-checking fields (TOTP, recovery codes, passkeys) here, and only here.
  */
 export const SECRET_FIELDS: readonly string[] = [
+  'Mutation.signup',
   'Mutation.login',
   'Mutation.changePassword',
   'Mutation.resetPassword',

@@ -63,6 +63,7 @@ export async function startTestServer(configOverrides: Record<string, string> = 
     MIGRATE_ON_START: 'false',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
     TOKEN_MAX_FAILURES_PER_ADDRESS: '100000',
+    SIGNUP_MAX_PER_ADDRESS_HOUR: '100000',
     // Test servers keep their mail in the outbox (or a CaptureTransport) in production mode too.
     MAIL_OUTBOX_IN_PRODUCTION: 'true',
     ...configOverrides,

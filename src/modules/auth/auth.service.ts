@@ -60,10 +60,11 @@ export class AuthService {
    * naming each `input.profiles.<profile>.<field>`: the same code as `updateProfiles` and
    * `setData`, reported before any other problem), `BAD_USER_INPUT` (fields `input.identifier`,
    * `input.password`, `input.profiles.<profile>.<field>`), `IDENTIFIER_TAKEN` — also for concurrent signups of
-   * one identifier in any case or normalisation variant, settled by the unique index.
+   * one identifier in any case or normalisation variant, settled by the unique index —,
+   * `RATE_LIMITED` past `SIGNUP_MAX_PER_ADDRESS_HOUR` from `clientAddress` (absent: the CLI, not counted).
    */
   async signup(
-    { em, clock }: Pick<RequestScope, 'em' | 'clock'>,
+    { em, clock, clientAddress }: Pick<RequestScope, 'em' | 'clock'> & { clientAddress?: string },
     input: { identifier: string; password: string; profiles?: ProfilesInput | null },
   ): Promise<AuthResult> {
     const profilesInput = input.profiles ?? {};
@@ -76,6 +77,8 @@ export class AuthService {
       ...(passwordError ? { 'input.password': passwordError } : {}),
     });
     if (refusal) throw refusal;
+    // API signups count per client address; the CLI (no address) is the operator's.
+    if (clientAddress !== undefined) await this.throttle.consumeSignup(clientAddress);
     const passwordHash = await this.hasher.hash(input.password);
     let result: AuthResult;
     try {

@@ -154,6 +154,14 @@ export class EmailConfirmationService {
   }
 
   /**
+   * Tells `to`, an account's previous address, that staff replaced it with `newAddress`
+   * (the `emailChanged` notice, sent by the mailer after the write committed).
+   */
+  noticeAddressChanged(to: string, identifier: string, newAddress: string): void {
+    this.mailer.send(to, emailChanged({ identifier, newAddress }), 'emailChanged');
+  }
+
+  /**
    * `resendEmailConfirmation`: mails a new token for the viewer's unconfirmed address (the
    * previous token stops working), within the address's hourly quota (see `start`; past it
    * the answer is still true and the previous token stays valid). Errors: `BAD_USER_INPUT`

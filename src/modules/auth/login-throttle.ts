@@ -131,6 +131,7 @@ export class LoginThrottle {
   private readonly byAddress: FixedLimit;
   private readonly byAccount: FixedLimit;
   private readonly tokenGuesses: EscalatingLimit;
+  private readonly signups: FixedLimit;
 
   constructor(connection: Connection, config: Config['loginThrottle']) {
     const common: LimiterOptions = {
@@ -145,6 +146,7 @@ export class LoginThrottle {
     this.byAddress = new FixedLimit(common, 'address', config.maxFailuresPerAddress, window);
     this.byAccount = new FixedLimit(common, 'account', config.maxFailuresPerAccountHour, ACCOUNT_CEILING_SECONDS);
     this.tokenGuesses = new EscalatingLimit(common, 'token', config.maxTokenFailuresPerAddress, window, window);
+    this.signups = new FixedLimit(common, 'signup', config.maxSignupsPerAddressHour, ACCOUNT_CEILING_SECONDS);
   }
 
   /**
@@ -158,6 +160,19 @@ export class LoginThrottle {
     if (waitMs > 0) {
       await this.tokenGuesses.refund(address);
       throw rateLimited('Too many attempts. Try again later.', waitMs);
+    }
+  }
+
+  /**
+   * Counts one signup attempt from `address` (each costs an argon2 hash, and a refused one
+   * tells whether a unique value is registered): `SIGNUP_MAX_PER_ADDRESS_HOUR` per hour.
+   * Throws `RATE_LIMITED` with `extensions.retryAfterSeconds`; the refused attempt is not counted.
+   */
+  async consumeSignup(address: string): Promise<void> {
+    const waitMs = await this.signups.count(address);
+    if (waitMs > 0) {
+      await this.signups.refund(address);
+      throw rateLimited('Too many signups from this address. Try again later.', waitMs);
     }
   }
 

@@ -21,9 +21,11 @@ interface PendingConfirmation {
 
 /**
  * The profile mutations of the API (`updateProfiles`, `setData`): who may write what, then
- * the write through {@link ProfileWriter}. Owners write their own profiles, staff write
- * anyone's and readonly fields; privilege flags need `auth.change_user` (and `isSuperuser` a
- * superuser); an owner's change of a confirmed email address waits for its confirmation.
+ * the write through {@link ProfileWriter}. Owners write their own profiles; staff write
+ * readonly fields; another user's profiles need `auth.change_user` (a superuser's, a
+ * superuser), and a staff change of their reset address is told to the old address;
+ * privilege flags need `auth.change_user` (and `isSuperuser` a superuser); an owner's change
+ * of a confirmed email address waits for its confirmation.
  */
 export class ProfileService {
   constructor(
@@ -37,7 +39,7 @@ export class ProfileService {
 
   /**
    * `updateProfiles`: writes every profile in `input` for `userId` (default: the viewer) in
-   * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN` (another user's profiles without
+   * one transaction. Errors: `UNAUTHENTICATED`, `FORBIDDEN` (another user's profiles without `auth.change_user`;
    * staff; a readonly field without staff, `extensions.fields` naming `input.<profile>.<field>`),
    * `NOT_FOUND`, `BAD_USER_INPUT`.
    */
@@ -49,7 +51,9 @@ export class ProfileService {
       scope,
       Object.values(input).flatMap((values) => Object.keys(values ?? {})),
     );
-    if (!forOther) await this.guardResetAddress(scope, (profile, field) => input[profile]?.[field], currentPassword);
+    const givenValue = (profile: string, field: string) => input[profile]?.[field];
+    if (!forOther) await this.guardResetAddress(scope, givenValue, currentPassword);
+    const notice = forOther ? await this.staffAddressChange(scope, target, givenValue) : undefined;
     const confirmations: PendingConfirmation[] = [];
     await scope.em.transactional(async (tx) => {
       for (const [name, given] of Object.entries(input)) {
@@ -60,6 +64,7 @@ export class ProfileService {
       }
     });
     for (const c of confirmations) this.emailConfirmation.start(target, c.address, c.change);
+    if (notice) this.emailConfirmation.noticeAddressChanged(notice.to, target.identifier, notice.newAddress);
     scope.loaders.profiles.clear(target.id);
     return target;
   }
@@ -78,17 +83,18 @@ export class ProfileService {
     const problem = checkValue(resolved.field, value);
     if (problem) throw badInput({ value: problem[0]!.toUpperCase() + problem.slice(1) });
     await this.guardPrivileges(scope, [resolved.field.name]);
-    if (!forOther) {
-      await this.guardResetAddress(
-        scope,
-        (profile, field) => (profile === resolved.profile.name && field === resolved.field.name ? value : undefined),
-        currentPassword,
-      );
-    }
+    const givenValue = (profile: string, field: string) => (profile === resolved.profile.name && field === resolved.field.name ? value : undefined);
+    if (!forOther) await this.guardResetAddress(scope, givenValue, currentPassword);
+    const notice = forOther ? await this.staffAddressChange(scope, target, givenValue) : undefined;
     const confirmations: PendingConfirmation[] = [];
-    const values = await this.holdEmailChange(scope.em, resolved.profile, target.id, { [resolved.field.name]: value }, forOther, confirmations, '');
-    await this.writer.write(scope.em, resolved.profile, target.id, values, () => 'value');
+    // One transaction: the held-back address, the write and what the writer does with it
+    // (a privilege flag ending the target's sessions) commit or roll back together.
+    await scope.em.transactional(async (tx) => {
+      const values = await this.holdEmailChange(tx, resolved.profile, target.id, { [resolved.field.name]: value }, forOther, confirmations, '');
+      await this.writer.write(tx, resolved.profile, target.id, values, () => 'value');
+    });
     for (const c of confirmations) this.emailConfirmation.start(target, c.address, c.change);
+    if (notice) this.emailConfirmation.noticeAddressChanged(notice.to, target.identifier, notice.newAddress);
     scope.loaders.profiles.clear(target.id);
     return target;
   }
@@ -124,14 +130,42 @@ export class ProfileService {
     await this.reauthentication.require(scope, currentPassword, 'the address password resets are mailed to');
   }
 
+  /**
+   * Who the write is for. Without `userId`, or with the viewer's own id in any spelling
+   * (`parseId` makes it canonical), the viewer. Another user's profiles need staff status
+   * and the permission `auth.change_user` (SPEC §8), and a superuser's profiles a superuser.
+   * Errors: `UNAUTHENTICATED`, `BAD_USER_INPUT` (a malformed `userId`), `FORBIDDEN`, `NOT_FOUND`.
+   */
   private async authorizeWrite(scope: RequestScope, userId: string | null | undefined): Promise<{ target: UserEntity; asStaff: boolean; forOther: boolean }> {
     const viewer = requireViewer(scope);
     const asStaff = await viewerIsStaff(scope);
-    if (userId == null || userId === viewer.user.id) return { target: viewer.user, asStaff, forOther: false };
+    const id = userId == null ? viewer.user.id : parseId(userId, 'userId');
+    if (id === viewer.user.id) return { target: viewer.user, asStaff, forOther: false };
     if (!asStaff) throw appError(ErrorCode.FORBIDDEN, "Only staff may change other users' profiles.");
-    const target = await this.users.findById(scope.em, parseId(userId, 'userId'));
+    await requireStaffPerm(scope, 'auth.change_user');
+    const target = await this.users.findById(scope.em, id);
     if (!target) throw appError(ErrorCode.NOT_FOUND, 'No such user.');
+    if ((await scope.loaders.permissions.flags(target.id)).superuser) await requireSuperuser(scope, "change a superuser's profiles");
     return { target, asStaff, forOther: true };
+  }
+
+  /**
+   * When staff write another user's reset address (the field holding the core key `email`),
+   * the address it replaces is told (`emailChanged`), as after an owner's confirmed change:
+   * the notice to mail once the write has committed, or undefined when the address stays.
+   */
+  private async staffAddressChange(
+    scope: RequestScope,
+    target: UserEntity,
+    given: (profile: string, field: string) => unknown,
+  ): Promise<{ to: string; newAddress: string } | undefined> {
+    const holder = this.coreKeys.holder('email');
+    if (!holder) return undefined;
+    const next = given(holder.profile.name, holder.field.name);
+    if (next === undefined) return undefined;
+    const previous = await this.coreKeys.read(scope.em, target.id, 'email');
+    if (typeof previous !== 'string' || !previous || previous === next) return undefined;
+    return { to: previous, newAddress: typeof next === 'string' ? next : '(none)' };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { QueryUsersArgs } from '../../__generated__/resolvers-types.ts';
 import { badInput } from '../../errors.ts';
-import { isId } from '../../ids.ts';
+import { canonicalId } from '../../ids.ts';
 import { cursors, pageInfo } from '../../pagination.ts';
 import type { ProfileLoaders } from '../../profiles/loaders.ts';
 import type { ProfileDefinition } from '../../profiles/model.ts';
@@ -59,14 +59,16 @@ export class UserService {
   ) {}
 
   /**
-   * The user with this id, or null. `id` is a decimal string; anything else finds nothing.
+   * The user with this id, or null. `id` is a decimal string (leading zeros allowed, see
+   * `canonicalId`); anything else finds nothing.
    * With `lookahead`, the given profiles are read in the same statement (left joins) and
    * primed into the request's loaders.
    */
   async findById(em: EntityManager, id: string, lookahead?: Lookahead): Promise<UserEntity | null> {
-    if (!isId(id)) return null;
+    const canonical = canonicalId(id);
+    if (canonical === null) return null;
     const joined = joinedProfiles(lookahead);
-    const [row] = await execute(em, sql`select ${USER_COLUMNS}${joined.select} from users u${joined.from} where u.id = ${id}`);
+    const [row] = await execute(em, sql`select ${USER_COLUMNS}${joined.select} from users u${joined.from} where u.id = ${canonical}`);
     if (!row) return null;
     joined.prime(row);
     return userFromRow(row);
@@ -77,10 +79,11 @@ export class UserService {
    * (the batch function of the per-request users DataLoader).
    */
   async findManyById(em: EntityManager, ids: readonly string[]): Promise<(UserEntity | null)[]> {
-    const valid = [...new Set(ids.filter(isId))];
+    const canonical = ids.map(canonicalId);
+    const valid = [...new Set(canonical.filter((id) => id !== null))];
     const rows = valid.length ? await execute(em, sql`select ${USER_COLUMNS} from users u where u.id in ${valueList(valid)}`) : [];
     const byId = new Map(rows.map((row) => [String(row.id), userFromRow(row)]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return canonical.map((id) => (id === null ? null : (byId.get(id) ?? null)));
   }
 
   /** The user whose identifier matches case-insensitively after NFKC normalisation, or null. */
