@@ -498,7 +498,8 @@ export type Query = {
   /**
    * Users matching `where`, sorted by `orderBy` (then by id), as a Relay connection.
    * `first` defaults to 20 (`USERS_PAGE_SIZE`) and is capped at 100 (`USERS_PAGE_MAX`); an `in:`
-   * list holds at most 100 values. Only staff may filter or sort by a private field;
+   * list holds at most 100 values; a `where` at most 300 `in:` values in all, 50 conditions and
+   * 5 levels of `AND`/`OR`. Only staff may filter or sort by a private field;
    * `followStatus: PENDING` or `NONE` only about the viewer. Errors: `BAD_USER_INPUT`, `PROFILE_KEY_UNKNOWN`,
    * `PROFILE_KEY_AMBIGUOUS`, `FORBIDDEN` (paths in `extensions.fields`).
    */
@@ -532,8 +533,9 @@ export type SignupInput = {
   /** The account's identifier (a username, an email address…), stored as entered. */
   identifier: Scalars['String']['input'];
   /**
-   * The password: at least the configured minimum length (default 12), at most 128 characters,
-   * not a common password, not too close to the identifier.
+   * The password: at least `PASSWORD_MIN_LENGTH` characters (default 15), at most 128, with a
+   * zxcvbn-ts strength score of at least `PASSWORD_MIN_STRENGTH` (default 3) given the identifier,
+   * the profile values and the service's name.
    */
   password: Scalars['String']['input'];
 };

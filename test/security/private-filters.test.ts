@@ -264,4 +264,25 @@ describe('in: lists', () => {
     const inBag = await list({ AND: [{ data: [{ key: 'bio', in: values(101) }] }] });
     expect(inBag.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'where.AND[0].data[0].in': expect.any(String) } });
   });
+
+  it('hold at most 300 values in all, among at most 50 conditions nested at most 5 deep', async () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `nobody-${i}`);
+    const lists = (n: number) => Array.from({ length: n }, () => ({ identifier: { in: values(100) } }));
+    expect((await list({ OR: lists(3) })).body.data.users.totalCount).toBe(0);
+    const tooManyValues = await list({ OR: lists(4) });
+    expect(tooManyValues.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { where: expect.stringMatching(/300 in: values/) } });
+
+    const conditions = (n: number) => Array.from({ length: n }, (_, i) => ({ identifier: { eq: `nobody-${i}` } }));
+    expect((await list({ OR: conditions(50) })).body.data.users.totalCount).toBe(0);
+    const tooMany = await list({ OR: conditions(51) });
+    expect(tooMany.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { where: expect.stringMatching(/50 conditions/) } });
+
+    const nest = (depth: number): Record<string, unknown> => (depth === 0 ? { identifier: { eq: 'nobody' } } : { AND: [nest(depth - 1)] });
+    expect((await list(nest(5))).body.data.users.totalCount).toBe(0);
+    const tooDeep = await list(nest(6));
+    expect(tooDeep.body.errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { 'where.AND[0].AND[0].AND[0].AND[0].AND[0].AND': expect.any(String) },
+    });
+  });
 });

@@ -17,6 +17,50 @@ type Filter = Partial<Record<'eq' | 'ne' | 'in' | 'contains' | 'startsWith' | 'g
  * the list (`where.mail.email.in`). Longer lists are better served by a different query.
  */
 export const MAX_IN_VALUES = 100;
+/** The most values all `in:` lists of one `where` may hold together. */
+export const MAX_IN_VALUES_TOTAL = 300;
+/** The most conditions (field filters, `data` filters, relationships) one `where` may hold. */
+export const MAX_WHERE_CONDITIONS = 50;
+/** The deepest nesting of `AND`/`OR` in one `where` (`where.AND[0].OR[1]` is 2). */
+export const MAX_WHERE_NESTING = 5;
+
+/**
+ * Bounds the size of a `where` before anything is compiled (the document's token limit does
+ * not bound variables): at most {@link MAX_WHERE_NESTING} levels of `AND`/`OR`,
+ * {@link MAX_WHERE_CONDITIONS} conditions and {@link MAX_IN_VALUES_TOTAL} `in:` values in
+ * all. Errors: `BAD_USER_INPUT` naming `where` (or the too-deep `AND`/`OR` path).
+ */
+export function checkWhereSize(where: UserWhere | null | undefined): void {
+  if (!where) return;
+  let conditions = 0;
+  let inValues = 0;
+  const countFilter = (filter: unknown) => {
+    if (!filter || typeof filter !== 'object') return;
+    conditions += 1;
+    const list = (filter as { in?: unknown }).in;
+    if (Array.isArray(list)) inValues += list.length;
+  };
+  const walk = (w: UserWhere, depth: number, path: string): void => {
+    for (const [key, value] of Object.entries(w) as [string, unknown][]) {
+      if (value === null || value === undefined) continue;
+      if (key === 'AND' || key === 'OR') {
+        if (depth + 1 > MAX_WHERE_NESTING) throw badInput({ [`${path}.${key}`]: `AND/OR may nest at most ${MAX_WHERE_NESTING} levels deep.` });
+        (value as UserWhere[]).forEach((sub, i) => walk(sub, depth + 1, `${path}.${key}[${i}]`));
+      } else if (key === 'data') {
+        for (const f of value as NonNullable<UserWhere['data']>) countFilter(f);
+      } else if (key === 'follows' || key === 'followedBy') {
+        conditions += 1;
+      } else if (key === 'identifier' || key === 'createdAt') {
+        countFilter(value);
+      } else if (key !== 'followStatus' && typeof value === 'object') {
+        for (const filter of Object.values(value as Record<string, unknown>)) countFilter(filter);
+      }
+    }
+  };
+  walk(where, 0, 'where');
+  if (conditions > MAX_WHERE_CONDITIONS) throw badInput({ where: `At most ${MAX_WHERE_CONDITIONS} conditions, got ${conditions}.` });
+  if (inValues > MAX_IN_VALUES_TOTAL) throw badInput({ where: `At most ${MAX_IN_VALUES_TOTAL} in: values in all, got ${inValues}.` });
+}
 
 /**
  * SQL pieces of a user list over `users u`: `from … join …`, `where …` and `order by …`, and
@@ -44,12 +88,13 @@ const TRUE = rawSql('true');
  * `profile_<name> p_<name>` (left join) only for profiles the conditions or sort keys use.
  * A missing row of an auto-created profile reads as the field's default (`coalesce`), as it
  * will once created. Bag keys resolve strictly: an unqualified key several profiles define is
- * `PROFILE_KEY_AMBIGUOUS`. Invalid values, and `in:` lists longer than {@link MAX_IN_VALUES},
- * are `BAD_USER_INPUT` with the path of the input. Every profile field a condition or sort key
+ * `PROFILE_KEY_AMBIGUOUS`. Invalid values, `in:` lists longer than {@link MAX_IN_VALUES},
+ * and a `where` past {@link checkWhereSize}'s bounds are `BAD_USER_INPUT` with the path of the input. Every profile field a condition or sort key
  * names and every relationship condition is recorded in `uses` with its input path; the
  * compiler itself decides no access.
  */
 export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | null | undefined, orderBy: readonly UserOrder[] | null | undefined): UserQuery {
+  checkWhereSize(where);
   const joins = new Set<ProfileDefinition>();
   const uses: ListUses = { fields: [], relationships: [] };
   const column = (profile: ProfileDefinition, field: ProfileField, path: string): Operand => {
