@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GOOD_PASSWORD, signupUser, startTestServer, uniqueIdentifier, type TestServer } from '../helpers/server.ts';
 
 // Writing another user's profiles (SPEC §8): staff status alone is not enough, it takes the
@@ -80,14 +80,18 @@ describe("writing another user's profiles", () => {
     const next = address();
     const res = await server.gql(UPDATE, { u: victim.id, email: next }, staff.token);
     expect(res.body.data?.updateProfiles, res.text).toEqual({ id: victim.id, mail: { email: next } });
-    const notices = await outbox(victim.email, 'emailChanged');
-    expect(notices).toHaveLength(1);
+    // The mailer sends after the commit, in the background.
+    const notices = await vi.waitFor(async () => {
+      const rows = await outbox(victim.email, 'emailChanged');
+      expect(rows).toHaveLength(1);
+      return rows;
+    });
     expect(notices[0]!.text_body).toContain(next);
 
     const again = address();
     const set = await server.gql(SET, { u: victim.id, v: again }, staff.token);
     expect(set.body.data?.setData.mail.email, set.text).toBe(again);
-    expect(await outbox(next, 'emailChanged')).toHaveLength(1);
+    await vi.waitFor(async () => expect(await outbox(next, 'emailChanged')).toHaveLength(1));
   });
 
   it("keeps a superuser's profiles to superusers", async () => {
