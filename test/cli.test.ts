@@ -7,6 +7,7 @@ import { sampleQuery } from '../src/cli/seed-demo.ts';
 import { registryFromConfig } from '../src/schema.ts';
 import { freshDatabase, type FreshDatabase } from './helpers/fresh-database.ts';
 import { LOGIN, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { outputOf, type Run } from './helpers/process.ts';
 
 /**
  * The commands run as a user runs them: Node + tsx on src/cli/index.ts in a child process,
@@ -40,23 +41,10 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 const cliArgs = (args: string[]) => ['--import', 'tsx', 'src/cli/index.ts', ...args];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with `args`; stdin is closed (not a terminal). */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, cliArgs(args), { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return outputOf(child);
 }
 
 function server(): Promise<TestServer> {

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/db/embedded-lock.ts';
 import { uniqueIdentifier } from './helpers/server.ts';
+import { outputOf, type Run } from './helpers/process.ts';
 
 /**
  * Issue 16, finding 1: one owner of the embedded database. A real server process (`src/main.ts`
@@ -79,24 +80,11 @@ async function startServer(): Promise<Server> {
   };
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `src/cli/index.ts <args>` as `npm run <command>` does; stdin closed. */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return outputOf(child);
 }
 
 const USER = 'query ($identifier: String!) { user(identifier: $identifier) { identifier account { isSuperuser } } }';

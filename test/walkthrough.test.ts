@@ -8,6 +8,7 @@ import type { ProfileDefinition, ProfileField } from '../src/profiles/model.ts';
 import { registryFromConfig } from '../src/schema.ts';
 import { freshDatabase, prepareProfileWorkspace, type FreshDatabase, type ProfileWorkspace } from './helpers/fresh-database.ts';
 import { GOOD_PASSWORD, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { outputOf, type Run } from './helpers/process.ts';
 
 /**
  * Issue 16, finding 3: the README's "Add a profile" walkthrough works as written. The example
@@ -77,26 +78,13 @@ function sampleValue(field: ProfileField): unknown {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `src/cli/index.ts <args>` (what the npm scripts run) with only `env` and PATH/HOME. */
 function runCli(args: string[], env: Record<string, string>): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return outputOf(child);
 }
 
 let workspace: ProfileWorkspace;
