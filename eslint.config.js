@@ -12,6 +12,7 @@ export default defineConfig(
     '.data/**',
     'coverage/**',
     'dist/**',
+    'vendor/**',
     'src/__generated__/**',
     'test/client/__generated__/**',
     'src/db/migrations/**',

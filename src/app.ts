@@ -15,7 +15,8 @@ import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { Pruner } from './modules/housekeeping/pruner.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
-import { playgroundLandingPagePlugin, registerPlaygroundAssets } from './playground.ts';
+import { ideUnavailablePage, registerGraphiql } from './graphiql.ts';
+import { playgroundLandingPagePlugin, registerPlaygroundAssets, staticLandingPagePlugin } from './playground.ts';
 import { queryLimitRules, queryParseOptions, type QueryLimits } from './query-limits.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
 import type { RequestScope } from './request.ts';
@@ -51,7 +52,8 @@ function trustedHeaderValue(headers: Record<string, string | string[] | undefine
 /**
  * Builds the HTTP server (Fastify 5) with Apollo Server 5 at `/graphql`, `/healthz`,
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
- * GraphQL Playground with every asset served locally, and starts the schedule of the
+ * GraphQL Playground (browser `GET /graphql`) and Ruru (`GET /graphiql`) with every asset served
+ * locally, or pages saying why they are unavailable while introspection is off, and starts the schedule of the
  * {@link Pruner} (`PRUNE_INTERVAL_SECONDS`). Does not listen; the caller does.
  */
 export async function createApp(config: Config, db: Database, registry: ProfileRegistry, logger: Logger, deps: AppDeps = {}): Promise<App> {
@@ -104,7 +106,16 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
     }
   });
 
-  if (config.http.playground) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
+  // An IDE needs introspection; without it (production's default) it would spin forever, so it
+  // is replaced by a page that says why and what to set.
+  const ideUsable = config.http.introspection;
+  if ((config.http.playground || config.http.graphiql) && !ideUsable) {
+    logger.warn('PLAYGROUND/GRAPHIQL are on but INTROSPECTION is off: the IDE pages only say so; set INTROSPECTION=true to use them');
+  }
+  if (config.http.playground && ideUsable) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
+  if (config.http.graphiql) {
+    await registerGraphiql(http, { path: '/graphiql', endpoint: '/graphql', ...(ideUsable ? {} : { unavailable: ideUnavailablePage('GraphiQL') }) });
+  }
 
   const queryLimits: QueryLimits = { ...config.queryLimits, pageSize: { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize } };
   const apollo = new ApolloServer<RequestScope>({
@@ -127,7 +138,11 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
       inputHygienePlugin(),
       // Nor in the coercion errors of variables.
       ...(config.http.introspection ? [] : [noSuggestionsPlugin()]),
-      config.http.playground ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS }) : ApolloServerPluginLandingPageDisabled(),
+      !config.http.playground
+        ? ApolloServerPluginLandingPageDisabled()
+        : ideUsable
+          ? playgroundLandingPagePlugin({ endpoint: '/graphql', assetsPrefix: PLAYGROUND_ASSETS })
+          : staticLandingPagePlugin(ideUnavailablePage('GraphQL Playground')),
     ],
   });
   await apollo.start();

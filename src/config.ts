@@ -49,6 +49,7 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_SECONDS: int(1, 600).default(30),
   TRUST_PROXY: bool.default(false),
   PLAYGROUND: bool.optional(),
+  GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
   FEDERATION: bool.default(false),
@@ -170,7 +171,10 @@ export interface Config {
      */
     requestTimeoutMs: number;
     trustProxy: boolean;
+    /** Serve GraphQL Playground on a browser's `GET /graphql`. */
     playground: boolean;
+    /** Serve Ruru (GraphiQL 5) on `GET /graphiql`. */
+    graphiql: boolean;
     introspection: boolean;
     shutdownTimeoutMs: number;
     /** Serve an Apollo Federation 2 subgraph (`User @key(fields: "id")`, `_service`, `_entities`). */
@@ -350,6 +354,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       trustProxy: e.TRUST_PROXY,
       playground: e.PLAYGROUND ?? !production,
+      graphiql: e.GRAPHIQL ?? !production,
       introspection: e.INTROSPECTION ?? !production,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
       federation: e.FEDERATION,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createLogger } from './logger.ts';
 import { registryFromConfig } from './schema.ts';
 import { ProfileDefinitionError } from './profiles/model.ts';
+import { PlaygroundBundleMissingError } from './playground.ts';
 
 /** Ends a start-up that cannot go on: the reason in the log and alone on stderr (no stack), exit status 1. */
 function refuse(logger: Logger, message: string): never {
@@ -70,9 +71,21 @@ async function main(): Promise<void> {
     // Lets a developer look inside (e.g. `select * from mail_outbox`); the port changes at every start.
     logger.info({ url: db.embedded.url }, `embedded database: psql ${db.embedded.url}`);
   }
-  const app = await createApp(config, db, registry, logger);
+  let app;
+  try {
+    app = await createApp(config, db, registry, logger);
+  } catch (error) {
+    if (error instanceof PlaygroundBundleMissingError) {
+      await db.close();
+      refuse(logger, error.message);
+    }
+    throw error;
+  }
   const address = await app.http.listen({ port: config.port, host: config.host });
-  logger.info({ url: `${address}/graphql`, playground: config.http.playground }, 'profilegraph is serving');
+  const ides = config.http.introspection
+    ? { playground: config.http.playground ? `${address}/graphql` : false, graphiql: config.http.graphiql ? `${address}/graphiql` : false }
+    : {};
+  logger.info({ url: `${address}/graphql`, ...ides }, 'profilegraph is serving');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ApolloServerPlugin } from '@apollo/server';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -8,16 +9,34 @@ import { renderPlaygroundPage } from 'graphql-playground-html';
 /*
  * GraphQL Playground, self-hosted. The stock page pulls its JS/CSS/favicon
  * from cdn.jsdelivr.net and its fonts from fonts.googleapis.com; here every
- * asset is served by this service from the installed `graphql-playground-react`
- * build, so the page works offline / behind a strict CSP and leaks nothing
+ * asset is served by this service from graphql-playground-react's prebuilt bundle
+ * in `vendor/playground/`, so the page works offline / behind a strict CSP and leaks nothing
  * (no third-party requests, no version drift between page and bundle).
  */
 
-const require = createRequire(import.meta.url);
-const reactPkgJson = require.resolve('graphql-playground-react/package.json');
-const reactVersion = (require(reactPkgJson) as { version: string }).version;
-/** Absolute path of `graphql-playground-react/build`. */
-const buildDir = path.join(path.dirname(reactPkgJson), 'build');
+/**
+ * Absolute path of the Playground bundle: the `build/` folder of graphql-playground-react, put
+ * into `vendor/playground/` by `scripts/vendor-playground.mjs` (npm's `prepare`), never installed
+ * as a package (its React 15/16 tree would break `npm ls`).
+ */
+const buildDir = fileURLToPath(new URL('../vendor/playground/', import.meta.url));
+
+/** Thrown at start when the Playground is enabled but its bundle was never fetched. */
+export class PlaygroundBundleMissingError extends Error {
+  constructor() {
+    super(`GraphQL Playground's bundle is missing from ${buildDir}: run \`npm run vendor:playground\` (or set PLAYGROUND=false)`);
+    this.name = 'PlaygroundBundleMissingError';
+  }
+}
+
+/** Version of the vendored bundle (its `VERSION` file). Throws {@link PlaygroundBundleMissingError}. */
+function bundleVersion(): string {
+  try {
+    return readFileSync(path.join(buildDir, 'VERSION'), 'utf8').trim();
+  } catch {
+    throw new PlaygroundBundleMissingError();
+  }
+}
 
 /** Files of the build the page needs: `static/{js,css,media}/*`, `favicon.png`, `logo.png`. */
 const ASSET_PATH = /^\/(?:static\/(?:js|css|media)\/[^/]+|favicon\.png|logo\.png)$/;
@@ -31,13 +50,14 @@ function normalizePrefix(prefix: string): string {
 }
 
 /**
- * Renders the Playground HTML. Every asset URL is `${assetsPrefix}<file>?v=<react version>`
+ * Renders the Playground HTML. Every asset URL is `${assetsPrefix}<file>?v=<bundle version>`
  * (`static/css/index.css`, `static/js/middleware.js`, `favicon.png`); the Google Fonts
  * stylesheet is removed (the UI falls back to system fonts). Throws if any `http(s)://`
  * URL (so `endpoint` must be a path) or protocol-relative `//` src/href would remain.
  */
 export function renderSelfHostedPlayground(opts: { endpoint: string; assetsPrefix: string; title?: string }): string {
   const prefix = normalizePrefix(opts.assetsPrefix);
+  const version = bundleVersion();
   let html = renderPlaygroundPage({
     endpoint: opts.endpoint,
     cdnUrl: CDN_SENTINEL,
@@ -48,7 +68,7 @@ export function renderSelfHostedPlayground(opts: { endpoint: string; assetsPrefi
   // `${cdnUrl}/graphql-playground-react/build/<file>` → `${prefix}<file>?v=<version>`
   html = html.replace(
     new RegExp(`(["'])${CDN_SENTINEL}/graphql-playground-react/build/([^"']+)\\1`, 'g'),
-    (_m, q: string, file: string) => `${q}${prefix}${file}?v=${encodeURIComponent(reactVersion)}${q}`,
+    (_m, q: string, file: string) => `${q}${prefix}${file}?v=${encodeURIComponent(version)}${q}`,
   );
   html = html.replaceAll(CDN_SENTINEL, prefix.slice(0, -1)); // leftover in the JSON config
   // Drop the Google Fonts (or any other off-site) <link>.
@@ -82,7 +102,7 @@ export function playgroundLandingPagePlugin(opts: { endpoint: string; assetsPref
 }
 
 /**
- * Serves the Playground bundle (`graphql-playground-react/build`: `static/js/middleware.js`,
+ * Serves the Playground bundle (`vendor/playground/`, graphql-playground-react's `build/`: `static/js/middleware.js`,
  * `static/css/*.css`, source maps, `static/media/*`, `favicon.png`, `logo.png`; nothing else —
  * not the build's standalone `index.html` nor its sample `.graphql` files) under `assetsPrefix`
  * via `@fastify/static` (`decorateReply: false`, so other static registrations can coexist).
@@ -90,6 +110,7 @@ export function playgroundLandingPagePlugin(opts: { endpoint: string; assetsPref
  * with `?v=<graphql-playground-react version>`, so an upgrade changes the URLs.
  */
 export async function registerPlaygroundAssets(app: FastifyInstance, opts: { assetsPrefix: string }): Promise<void> {
+  bundleVersion();
   await app.register(fastifyStatic, {
     root: buildDir,
     prefix: normalizePrefix(opts.assetsPrefix),
@@ -101,4 +122,13 @@ export async function registerPlaygroundAssets(app: FastifyInstance, opts: { ass
     immutable: true,
     allowedPath: (pathName) => ASSET_PATH.test(pathName),
   });
+}
+
+/** Apollo Server 5 plugin answering a browser's `GET <endpoint>` with a fixed HTML page. */
+export function staticLandingPagePlugin(html: string): ApolloServerPlugin {
+  return {
+    serverWillStart() {
+      return Promise.resolve({ renderLandingPage: () => Promise.resolve({ html }) });
+    },
+  };
 }
