@@ -1,5 +1,3 @@
-import input from '@inquirer/input';
-import password from '@inquirer/password';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Command } from 'commander';
 import { GraphQLError } from 'graphql';
@@ -11,6 +9,7 @@ import type { ProfilesInput } from '../modules/profiles/profile.writer.ts';
 import type { ProfileDefinition } from '../profiles/model.ts';
 import type { ProfileRegistry, ResolvedKey } from '../profiles/registry.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { importDevDependency } from './dev-dependency.ts';
 
 /** Environment variable holding the password with `--no-input`. */
 export const PASSWORD_ENV = 'PROFILEGRAPH_SUPERUSER_PASSWORD';
@@ -81,10 +80,18 @@ export async function promptCredentials(
   }
 }
 
-/** The terminal prompts: inquirer, the password with no echo at all. */
+type InputPrompt = typeof import('@inquirer/input').default;
+type PasswordPrompt = typeof import('@inquirer/password').default;
+const PROMPTS = 'createsuperuser without --no-input (the interactive prompts)';
+
+/**
+ * The terminal prompts: inquirer, the password with no echo at all. Loaded on first use, so a
+ * production install without inquirer still runs `createsuperuser --no-input`.
+ */
 export const terminalPrompter: Prompter = {
-  input: (message) => input({ message }),
-  password: (message) => password({ message, mask: false, toggleMask: false }),
+  input: async (message) => (await importDevDependency<{ default: InputPrompt }>('@inquirer/input', PROMPTS)).default({ message }),
+  password: async (message) =>
+    (await importDevDependency<{ default: PasswordPrompt }>('@inquirer/password', PROMPTS)).default({ message, mask: false, toggleMask: false }),
   say: (line) => void process.stderr.write(`${line}\n`),
 };
 

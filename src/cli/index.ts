@@ -59,7 +59,10 @@ try {
   const known =
     error instanceof ConfigError ||
     error instanceof CommandError ||
-    (error instanceof Error && ['ImportSourceError', 'ProfileDefinitionError', 'EmbeddedDatabaseInUseError', 'DatabaseUnavailableError'].includes(error.name));
+    (error instanceof Error &&
+      ['ImportSourceError', 'MissingDevDependencyError', 'ProfileDefinitionError', 'EmbeddedDatabaseInUseError', 'DatabaseUnavailableError'].includes(
+        error.name,
+      ));
   console.error(known ? error.message : error);
   process.exitCode = 1;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { base, en, Faker } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import cliProgress from 'cli-progress';
+import { importDevDependency } from './dev-dependency.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { checkPassword } from '../modules/auth/password-policy.ts';
@@ -12,6 +13,9 @@ import { CommandError, createSuperuser, describeError, superuserFlagTargets } fr
 import { openRuntime, type Runtime } from './runtime.ts';
 
 /** The one password of every demo account (hashed once). */
+/** The parts of `@faker-js/faker` the plan uses (a development dependency, loaded by {@link seedDemo}). */
+type FakerModule = Pick<typeof import('@faker-js/faker'), 'Faker' | 'en' | 'base'>;
+
 export const DEMO_PASSWORD = 'demo passphrase 2026';
 /** Dates are drawn before this instant (or now, if earlier), so a seed always gives the same data. */
 const REFERENCE_DATE = Date.UTC(2026, 10, 1);
@@ -89,8 +93,10 @@ function later(faker: Faker, from: Date, maxHours: number, ceiling: number): Dat
 export function planDemo(
   options: SeedOptions,
   confirmation: { everyone: boolean; perUser: boolean },
+  fakerModule: FakerModule,
 ): { people: Person[]; follows: PlannedFollow[]; groups: Record<string, number[]> } {
-  const faker = new Faker({ locale: [en, base] });
+  const { Faker: FakerClass, en, base } = fakerModule;
+  const faker = new FakerClass({ locale: [en, base] });
   faker.seed(options.seed);
   const refDate = Math.min(Date.now(), REFERENCE_DATE);
   faker.setDefaultRefDate(refDate);
@@ -224,7 +230,8 @@ function perUserConfirmation(registry: ProfileRegistry): boolean {
 export async function seedDemo(runtime: Runtime, options: SeedOptions): Promise<SeedSummary> {
   const { config, registry, services } = runtime;
   const em = runtime.db.orm.em.fork();
-  const { people, follows, groups } = planDemo(options, { everyone: config.followRequiresConfirmation, perUser: perUserConfirmation(registry) });
+  const fakerModule = await importDevDependency<FakerModule>('@faker-js/faker', 'seed:demo');
+  const { people, follows, groups } = planDemo(options, { everyone: config.followRequiresConfirmation, perUser: perUserConfirmation(registry) }, fakerModule);
 
   // Identifiers unique in this database: a run tag when an earlier run (or anyone) has one of them.
   let tag: string | null = null;
