@@ -15,6 +15,7 @@ import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { Pruner } from './modules/housekeeping/pruner.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
+import { registerAccountPages } from './account-pages.ts';
 import { ideUnavailablePage, registerGraphiql } from './graphiql.ts';
 import { playgroundLandingPagePlugin, registerPlaygroundAssets, staticLandingPagePlugin } from './playground.ts';
 import { queryLimitRules, queryParseOptions, type QueryLimits } from './query-limits.ts';
@@ -113,6 +114,7 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
     logger.warn('PLAYGROUND/GRAPHIQL are on but INTROSPECTION is off: the IDE pages only say so; set INTROSPECTION=true to use them');
   }
   if (config.http.playground && ideUsable) await registerPlaygroundAssets(http, { assetsPrefix: PLAYGROUND_ASSETS });
+  if (config.http.accountPages) registerAccountPages(http);
   if (config.http.graphiql) {
     await registerGraphiql(http, { path: '/graphiql', endpoint: '/graphql', ...(ideUsable ? {} : { unavailable: ideUnavailablePage('GraphiQL') }) });
   }

@@ -50,6 +50,7 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   PLAYGROUND: bool.optional(),
   GRAPHIQL: bool.optional(),
+  ACCOUNT_PAGES: bool.default(true),
   INTROSPECTION: bool.optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
   FEDERATION: bool.default(false),
@@ -175,6 +176,8 @@ export interface Config {
     playground: boolean;
     /** Serve Ruru (GraphiQL 5) on `GET /graphiql`. */
     graphiql: boolean;
+    /** Serve the pages mailed links open by default: `GET /confirm-email`, `GET /reset-password`. */
+    accountPages: boolean;
     introspection: boolean;
     shutdownTimeoutMs: number;
     /** Serve an Apollo Federation 2 subgraph (`User @key(fields: "id")`, `_service`, `_entities`). */
@@ -221,7 +224,7 @@ export interface Config {
     confirmation: 'none' | 'optional' | 'required';
     confirmationTtlMs: number;
     passwordResetTtlMs: number;
-    /** Base URL of the front end; mailed links are `<PUBLIC_URL>/confirm-email?token=…` and `/reset-password?token=…`. */
+    /** Base URL of mailed links (the service itself by default: see `accountPages`); they are `<PUBLIC_URL>/confirm-email?token=…` and `/reset-password?token=…`. */
     publicUrl: string;
   };
   mail: {
@@ -355,6 +358,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       trustProxy: e.TRUST_PROXY,
       playground: e.PLAYGROUND ?? !production,
       graphiql: e.GRAPHIQL ?? !production,
+      accountPages: e.ACCOUNT_PAGES,
       introspection: e.INTROSPECTION ?? !production,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
       federation: e.FEDERATION,
