@@ -69,6 +69,7 @@ export async function createContext(services: Services, rootEm: EntityManager, r
     em,
     viewer,
     clientAddress: request.clientAddress,
+    sessionIssuedTo: new Set(),
     composition: compositionAllowed(services.config.http, request.compositionToken),
     clock: services.clock,
     loaders: { profiles, follows, permissions, users },

@@ -37,6 +37,11 @@ export interface RequestScope {
    * while introspection is on, else only with the configured `x-composition-token`.
    */
   composition: boolean;
+  /**
+   * Users this request issued a session to (`signup`, `login`): the payload's `user` is read as
+   * its owner would read it (private fields included), though the request itself stays as it came.
+   */
+  sessionIssuedTo: Set<string>;
   clock: Clock;
   loaders: RequestLoaders;
 }

@@ -119,3 +119,33 @@ describe('signup validation', () => {
     expect(res.body.errors[0].extensions.code).toBe('IDENTIFIER_TAKEN');
   });
 });
+
+describe("the payload's user is the new session's owner", () => {
+  const SIGNUP_WITH_MAIL = `mutation($identifier: String!, $password: String!, $email: EmailAddress) {
+    signup(input: { identifier: $identifier, password: $password, profiles: { mail: { email: $email } } }) {
+      token user { id mail { email } data(key: "email") }
+    }
+  }`;
+  const LOGIN_WITH_MAIL = `mutation($identifier: String!, $password: String!) {
+    login(identifier: $identifier, password: $password) { token user { id mail { email } data(key: "email") } }
+  }`;
+
+  it('signup and login answer the private fields of the account they open a session for, and only those', async () => {
+    const identifier = uniqueIdentifier('payload');
+    const email = `${identifier}@example.com`;
+    const signup = await server.gql(SIGNUP_WITH_MAIL, { identifier, password: GOOD_PASSWORD, email });
+    expect(signup.body.errors).toBeUndefined();
+    expect(signup.body.data.signup.user.mail.email).toBe(email);
+    expect(signup.body.data.signup.user.data).toBe(email);
+
+    const login = await server.gql(LOGIN_WITH_MAIL, { identifier, password: GOOD_PASSWORD });
+    expect(login.body.errors).toBeUndefined();
+    expect(login.body.data.login.user.mail.email).toBe(email);
+
+    // A later request without the token does not read as that owner.
+    const id = signup.body.data.signup.user.id as string;
+    const anonymous = await server.gql('query($id: ID!) { user(id: $id) { mail { email } data(key: "email") } }', { id });
+    expect(anonymous.body.data.user.mail.email).toBeNull();
+    expect(anonymous.body.data.user.data).toBeNull();
+  });
+});

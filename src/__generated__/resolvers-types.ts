@@ -71,7 +71,7 @@ export type AuthPayload = {
   expiresAt: Scalars['DateTime']['output'];
   /** Opaque session token (256 bits, base64url). Shown once; only its hash is stored. */
   token: Scalars['String']['output'];
-  /** The user the session belongs to. */
+  /** The user the session belongs to, read as its owner reads it: private fields included. */
   user: User;
 };
 

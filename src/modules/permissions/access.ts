@@ -2,7 +2,7 @@ import { appError, ErrorCode } from '../../errors.ts';
 import type { ProfileField } from '../../profiles/model.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
 
-type Scope = Pick<RequestScope, 'viewer' | 'loaders'>;
+type Scope = Pick<RequestScope, 'viewer' | 'loaders'> & Partial<Pick<RequestScope, 'sessionIssuedTo'>>;
 
 const staffByScope = new WeakMap<object, Promise<boolean>>();
 
@@ -29,13 +29,16 @@ export function viewerIsStaff(scope: Scope): Promise<boolean> {
  *   list (`users(where:, orderBy:)`, hence its `totalCount` and cursors), which reads every
  *   listed user's value, so being one of them exempts nobody.
  * - Non-private fields: everyone. `@private` fields: the owner (reads only) and staff
- *   ({@link viewerIsStaff}).
+ *   ({@link viewerIsStaff}). A user this request just issued a session to (`signup`, `login`:
+ *   `RequestScope.sessionIssuedTo`) counts as the owner of its own reads, so the payload's
+ *   `user` shows what the new session would.
  *
  * Costs no statement for a non-private field, the owner or an anonymous viewer; otherwise at
  * most the request's batched, memoised account-flags load.
  */
 export async function mayUseField(scope: Scope, field: Pick<ProfileField, 'private'>, ownerId: string | null): Promise<boolean> {
   if (!field.private) return true;
+  if (ownerId !== null && scope.sessionIssuedTo?.has(ownerId)) return true;
   if (!scope.viewer) return false;
   if (ownerId !== null && scope.viewer.user.id === ownerId) return true;
   return viewerIsStaff(scope);
