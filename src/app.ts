@@ -158,6 +158,7 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
         peerAddress: request.socket.remoteAddress,
         trustedIdentity: trustedHeaderValue(request.headers, config.trustedHeader.header),
         compositionToken: trustedHeaderValue(request.headers, COMPOSITION_TOKEN_HEADER),
+        userAgent: request.headers['user-agent'],
       }),
   });
 

@@ -1,3 +1,4 @@
+import { sessionLoader } from './modules/sessions/session.loaders.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
@@ -24,6 +25,8 @@ export interface RequestInfo {
   trustedIdentity?: string | undefined;
   /** Value of the `x-composition-token` header, if the request carries it. */
   compositionToken?: string | undefined;
+  /** The `User-Agent` header, if any. */
+  userAgent?: string | undefined;
 }
 
 /** Name of the header gateways send `COMPOSITION_TOKEN` in, to read `_sdl` while introspection is off. */
@@ -65,13 +68,15 @@ export async function createContext(services: Services, rootEm: EntityManager, r
   });
   const permissions = new PermissionLoaders(em, profiles, services.coreKeys);
   const users = new DataLoader((ids: readonly string[]) => services.users.findManyById(em, ids), { maxBatchSize: 1000 });
+  const sessions = sessionLoader(em, services.sessions);
   return {
     em,
     viewer,
     clientAddress: request.clientAddress,
+    userAgent: request.userAgent ?? null,
     sessionIssuedTo: new Set(),
     composition: compositionAllowed(services.config.http, request.compositionToken),
     clock: services.clock,
-    loaders: { profiles, follows, permissions, users },
+    loaders: { profiles, follows, permissions, users, sessions },
   };
 }

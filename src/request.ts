@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import type { Clock } from './clock.ts';
 import { appError, ErrorCode } from './errors.ts';
 import type { PermissionLoaders } from './modules/permissions/permission.loaders.ts';
-import type { ActiveSession } from './modules/sessions/session.service.ts';
+import type { ActiveSession, SessionRow } from './modules/sessions/session.service.ts';
 import type { FollowLoaders } from './modules/social/follow.loaders.ts';
 import type { UserEntity } from './modules/users/user.entity.ts';
 import type { ProfileLoaders } from './profiles/loaders.ts';
@@ -18,6 +18,8 @@ export interface RequestLoaders {
   permissions: PermissionLoaders;
   /** Users by id (`_usersByIds`, federation `_entities`); null for unknown ids. */
   users: DataLoader<string, UserEntity | null>;
+  /** Live sessions by user id (`User.sessions`). */
+  sessions: DataLoader<string, SessionRow[]>;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface RequestScope {
   em: EntityManager;
   viewer: ActiveSession | null;
   clientAddress: string;
+  /** The request's `User-Agent` header (first value), stored with a session it opens; null without one. */
+  userAgent: string | null;
   /**
    * The request may read the schema's SDL through `_sdl` (and federation's `_service`): true
    * while introspection is on, else only with the configured `x-composition-token`.

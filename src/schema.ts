@@ -12,6 +12,7 @@ import { federationTypeDefs, stitching, stitchingTypeDefs } from './composition/
 import type { Config } from './config.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
 import { permissionResolvers } from './modules/permissions/permission.resolvers.ts';
+import { sessionResolvers } from './modules/sessions/session.resolvers.ts';
 import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
@@ -62,7 +63,10 @@ export function registryFromConfig(config: Config): Promise<ProfileRegistry> {
 }
 
 /** The services the resolvers call. */
-export type ResolverServices = Pick<Services, 'auth' | 'emailConfirmation' | 'passwordReset' | 'users' | 'follows' | 'permissions' | 'audit' | 'profiles'>;
+export type ResolverServices = Pick<
+  Services,
+  'auth' | 'emailConfirmation' | 'passwordReset' | 'users' | 'follows' | 'permissions' | 'audit' | 'profiles' | 'deviceSessions'
+>;
 
 const scalarResolvers: Resolvers = {
   DateTime: DateTimeResolver,
@@ -122,6 +126,7 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
     authResolvers(services),
     followResolvers(services.follows),
     permissionResolvers(services),
+    sessionResolvers(services),
     ...profileResolvers(registry, services.profiles),
     compositionResolvers(() => sdl!, federation, maxKeys),
   ] as GraphQLResolverMap<RequestScope>[];

@@ -18,6 +18,7 @@ import { DeviceTokenService } from './modules/auth/device-tokens.ts';
 import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
+import { DeviceSessionsService } from './modules/sessions/device-sessions.service.ts';
 import { UserService } from './modules/users/user.service.ts';
 import { CoreKeys } from './modules/profiles/core-keys.ts';
 import { ProfileService } from './modules/profiles/profile.service.ts';
@@ -38,6 +39,7 @@ export interface Services {
   profileWriter: ProfileWriter;
   passwords: PasswordHasher;
   sessions: SessionService;
+  deviceSessions: DeviceSessionsService;
   users: UserService;
   auth: AuthService;
   profiles: ProfileService;
@@ -126,6 +128,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     mailQuota,
   );
   const follows = new FollowService(coreKeys, config.followRequiresConfirmation, events);
+  const deviceSessions = new DeviceSessionsService(sessions, users, events);
   return {
     config,
     clock: deps.clock,
@@ -134,6 +137,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     profileWriter,
     passwords,
     sessions,
+    deviceSessions,
     users,
     auth,
     profiles,

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserEntity } from '../modules/users/user.entity.ts';
 import type { GroupRow, PermissionRow } from '../modules/permissions/permission.loaders.ts';
+import type { SessionRow } from '../modules/sessions/session.service.ts';
 import type { UserPage } from '../modules/users/user.types.ts';
 import type { FollowPage } from '../modules/social/follow.types.ts';
 import type { RequestScope } from '../request.ts';
@@ -253,6 +254,12 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Ends every session of the current user, this one included. Errors: `UNAUTHENTICATED`. */
   logoutAll: Scalars['Boolean']['output'];
+  /**
+   * Ends every session of the current user except the current one ("log out everywhere else").
+   * Returns how many ended. Errors: `UNAUTHENTICATED`, `BAD_USER_INPUT` (a trusted-header
+   * sign-in has no session of its own: use `logoutAll`).
+   */
+  logoutOthers: Scalars['Int']['output'];
   /** Rejects (deletes) a pending request. Idempotent. Errors: `UNAUTHENTICATED`. */
   rejectFollow: Scalars['Boolean']['output'];
   /** Removes a confirmed follower (or a pending request). Idempotent. Errors: `UNAUTHENTICATED`. */
@@ -273,6 +280,17 @@ export type Mutation = {
    * `RATE_LIMITED`.
    */
   resetPassword: Scalars['Boolean']['output'];
+  /**
+   * Ends one of the current user's sessions (the current one included: that is `logout`). False
+   * when the user has no live session with this id. Errors: `UNAUTHENTICATED`, `BAD_USER_INPUT`.
+   */
+  revokeSession: Scalars['Boolean']['output'];
+  /**
+   * Ends every session of another user. Staff holding `auth.change_user`; a superuser's sessions
+   * need a superuser. Returns how many ended. Errors: `UNAUTHENTICATED`, `FORBIDDEN`,
+   * `NOT_FOUND`, `BAD_USER_INPUT`.
+   */
+  revokeUserSessions: Scalars['Int']['output'];
   /**
    * Writes one value through the data bag for the viewer (or, for staff, for `userId`).
    * An unqualified key several profiles define is always `PROFILE_KEY_AMBIGUOUS`. Errors also:
@@ -366,6 +384,16 @@ export type MutationRequestPasswordResetArgs = {
 export type MutationResetPasswordArgs = {
   newPassword: Scalars['String']['input'];
   token: Scalars['String']['input'];
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeUserSessionsArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -528,6 +556,26 @@ export type QueryUsersArgs = {
   where?: InputMaybe<UserWhere>;
 };
 
+/**
+ * One signed-in client of a user ("a device"): a live session, neither expired nor idle. The
+ * token itself is never shown again after `signup`/`login` (only its hash is stored).
+ */
+export type Session = {
+  __typename?: 'Session';
+  /** The client address of the request that opened the session (after `TRUSTED_PROXIES`). */
+  address?: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  /** Whether this is the session the request is signed in with. */
+  current: Scalars['Boolean']['output'];
+  /** When the session ends at the latest (it also ends after the idle timeout). */
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** When a request last used the session (written at most once a minute). */
+  lastSeenAt: Scalars['DateTime']['output'];
+  /** The `User-Agent` header of the request that opened the session (at most 512 characters); null when it sent none, or for sessions older than this field. */
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
 /** Credentials of a new account. */
 export type SignupInput = {
   /** The account's identifier (a username, an email address…), stored as entered. */
@@ -605,6 +653,11 @@ export type User = {
    * staff; null for others.
    */
   permissions?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * The user's live sessions, most recently used first (at most 100). The user themself and
+   * staff see them; null for anyone else.
+   */
+  sessions?: Maybe<Array<Session>>;
   /** The viewer's follow of this user: `NONE` without a session. */
   viewerFollowStatus: FollowStatus;
 };
@@ -819,6 +872,7 @@ export type ResolversTypes = ResolversObject<{
   ProfileInfo: ResolverTypeWrapper<ProfileInfo>;
   ProfileKeyOverlap: ResolverTypeWrapper<ProfileKeyOverlap>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Session: ResolverTypeWrapper<SessionRow>;
   SignupInput: SignupInput;
   SortDirection: SortDirection;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -866,6 +920,7 @@ export type ResolversParentTypes = ResolversObject<{
   ProfileInfo: ProfileInfo;
   ProfileKeyOverlap: ProfileKeyOverlap;
   Query: Record<PropertyKey, never>;
+  Session: SessionRow;
   SignupInput: SignupInput;
   String: Scalars['String']['output'];
   StringFilter: StringFilter;
@@ -1002,11 +1057,14 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  logoutOthers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rejectFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRejectFollowArgs, 'followerId'>>;
   removeFollower?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFollowerArgs, 'followerId'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'identifier'>>;
   resendEmailConfirmation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
+  revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  revokeUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeUserSessionsArgs, 'userId'>>;
   setData?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetDataArgs, 'key'>>;
   setGroupPermissions?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationSetGroupPermissionsArgs, 'groupId' | 'permissions'>>;
   setUserFlags?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserFlagsArgs, 'flags' | 'userId'>>;
@@ -1073,6 +1131,16 @@ export type QueryResolvers<ContextType = RequestScope, ParentType extends Resolv
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
 }>;
 
+export type SessionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
+  address?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export interface UrlScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['URL'], any> {
   name: 'URL';
 }
@@ -1092,6 +1160,7 @@ export type UserResolvers<ContextType = RequestScope, ParentType extends Resolve
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   permissions?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  sessions?: Resolver<Maybe<Array<ResolversTypes['Session']>>, ParentType, ContextType>;
   viewerFollowStatus?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType>;
 }>;
 
@@ -1128,6 +1197,7 @@ export type Resolvers<ContextType = RequestScope> = ResolversObject<{
   ProfileInfo?: ProfileInfoResolvers<ContextType>;
   ProfileKeyOverlap?: ProfileKeyOverlapResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
   URL?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;

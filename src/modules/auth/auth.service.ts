@@ -64,7 +64,7 @@ export class AuthService {
    * `RATE_LIMITED` past `SIGNUP_MAX_PER_ADDRESS_HOUR` from `clientAddress` (absent: the CLI, not counted).
    */
   async signup(
-    { em, clock, clientAddress }: Pick<RequestScope, 'em' | 'clock'> & { clientAddress?: string },
+    { em, clock, clientAddress, userAgent }: Pick<RequestScope, 'em' | 'clock'> & { clientAddress?: string; userAgent?: string | null },
     input: { identifier: string; password: string; profiles?: ProfilesInput | null },
   ): Promise<AuthResult> {
     const profilesInput = input.profiles ?? {};
@@ -91,7 +91,7 @@ export class AuthService {
         });
         await tx.flush();
         await this.profiles.createForSignup(tx, user.id, profilesInput, user.createdAt);
-        const session = await this.sessions.issue(tx, user.id);
+        const session = await this.sessions.issue(tx, user.id, { userAgent, address: clientAddress });
         const deviceToken = await this.deviceTokens.issue(tx, user.id);
         return { token: session.token, expiresAt: session.expiresAt, user, deviceToken };
       });
@@ -122,7 +122,7 @@ export class AuthService {
    * login returns the presented device token (its lifetime extended) or a new one.
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
-  async login({ em, clientAddress, clock }: RequestScope, identifier: string, password: string, deviceToken?: string | null): Promise<AuthResult> {
+  async login({ em, clientAddress, clock, userAgent }: RequestScope, identifier: string, password: string, deviceToken?: string | null): Promise<AuthResult> {
     const key = identifierKey(identifier);
     const failed = (reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed', subjectId: string | null) =>
       this.events.emit(em, { type: 'auth.login_failed', actorId: null, subjectId, clientAddress, data: { identifier, reason } });
@@ -149,7 +149,7 @@ export class AuthService {
     }
     if (result.needsRehash) await this.rehash(em, user, password);
     await this.profiles.recordLogin(em, user.id, clock.now());
-    const session = await this.sessions.issue(em, user.id);
+    const session = await this.sessions.issue(em, user.id, { userAgent, address: clientAddress });
     let issuedDeviceToken: string;
     if (device?.userId === user.id && deviceToken) {
       await this.deviceTokens.touch(em, device.id);

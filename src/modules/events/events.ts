@@ -9,6 +9,8 @@ export interface EventPayloads {
   'auth.login': { identifier: string; via: 'password' | 'trusted-header' };
   'auth.login_failed': { identifier: string; reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed' };
   'auth.logout': { allSessions: boolean };
+  /** Sessions ended through the device list: `one` (revokeSession), `others` (logoutOthers), `all` (staff, revokeUserSessions). */
+  'auth.sessions_revoked': { sessions: number; which: 'one' | 'others' | 'all' };
   'auth.password_changed': Record<string, never>;
   'auth.password_reset': Record<string, never>;
   'auth.email_confirmed': { email: string; changed: boolean };

@@ -4,7 +4,7 @@ import { User } from '../users/user.entity.ts';
 /**
  * `sessions`: one row per bearer token. Only the SHA-256 of the token is stored
  * (32 bytes, `token_hash`), so a leaked table cannot be replayed. A session ends when its
- * row is deleted (logout), when `last_seen_at` is older than the idle timeout, or at
+ * row is deleted (logout, `revokeSession`), when `last_seen_at` is older than the idle timeout, or at
  * `expires_at` (absolute timeout).
  */
 export const Session = defineEntity({
@@ -20,6 +20,10 @@ export const Session = defineEntity({
       .onCreate(() => new Date()),
     lastSeenAt: p.datetime(),
     expiresAt: p.datetime(),
+    /** The `User-Agent` header of the request that issued the session (at most 512 characters). */
+    userAgent: p.text().nullable(),
+    /** The client address of the request that issued the session (after TRUSTED_PROXIES). */
+    clientAddress: p.text().nullable(),
   },
 });
 

@@ -26,6 +26,28 @@ export interface ActiveSession {
 }
 
 /** SHA-256 of a bearer token, the only form in which tokens are stored (32 bytes). */
+/** The client a session is issued to, as the API shows it later (`Session.userAgent`, `address`). */
+export interface SessionClient {
+  userAgent?: string | null | undefined;
+  address?: string | null | undefined;
+}
+
+/** A live session as `User.sessions` lists it (token never included: only its hash is stored). */
+export interface SessionRow {
+  id: string;
+  userId: string;
+  userAgent: string | null;
+  address: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+/** Longest `User-Agent` kept per session, in characters (longer ones are cut). */
+export const USER_AGENT_MAX_LENGTH = 512;
+/** Most sessions `User.sessions` lists per user: the most recently seen ones. */
+export const SESSIONS_LISTED_MAX = 100;
+
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
@@ -48,14 +70,18 @@ export class SessionService {
     this.touchIntervalMs = Math.min(60_000, Math.floor(config.idleTimeoutMs / 10));
   }
 
-  /** Starts a session for `userId` and returns its token (inside the caller's transaction, if any). */
-  async issue(em: EntityManager, userId: string): Promise<IssuedSession> {
+  /**
+   * Starts a session for `userId` and returns its token (inside the caller's transaction, if
+   * any), recording the client's user agent (cut to {@link USER_AGENT_MAX_LENGTH}) and address.
+   */
+  async issue(em: EntityManager, userId: string, client: SessionClient = {}): Promise<IssuedSession> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.absoluteTimeoutMs);
+    const userAgent = client.userAgent ? client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null;
     const [row] = await em.execute<{ id: string }[]>(
-      'insert into sessions (user_id, token_hash, created_at, last_seen_at, expires_at) values (?, ?, ?, ?, ?) returning id',
-      [userId, hashToken(token), now, now, expiresAt],
+      'insert into sessions (user_id, token_hash, created_at, last_seen_at, expires_at, user_agent, client_address) values (?, ?, ?, ?, ?, ?, ?) returning id',
+      [userId, hashToken(token), now, now, expiresAt, userAgent, client.address ?? null],
     );
     return { id: String(row!.id), token, expiresAt };
   }
@@ -84,6 +110,44 @@ export class SessionService {
       await em.execute('update sessions set last_seen_at = ? where id = ? and last_seen_at < ?', [now, sessionId, now]);
     }
     return { id: sessionId, user: userFromRow(row), createdAt: new Date(row.session_created_at as string | Date) };
+  }
+
+  /**
+   * The live sessions (neither expired nor idle) of each of `userIds`, most recently seen first,
+   * at most {@link SESSIONS_LISTED_MAX} per user: one statement for all of them.
+   */
+  async listFor(em: EntityManager, userIds: readonly string[]): Promise<SessionRow[][]> {
+    if (userIds.length === 0) return [];
+    const now = this.clock.now();
+    const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
+    const rows = await execute(
+      em,
+      sql`select id, user_id, user_agent, client_address, created_at, last_seen_at, expires_at from (
+            select s.*, row_number() over (partition by s.user_id order by s.last_seen_at desc, s.id desc) as n
+              from sessions s
+             where s.user_id in ${valueList(userIds)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince}) ranked
+          where n <= ${SESSIONS_LISTED_MAX}
+          order by last_seen_at desc, id desc`,
+    );
+    const byUser = new Map<string, SessionRow[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) {
+      byUser.get(String(row.user_id))?.push({
+        id: String(row.id),
+        userId: String(row.user_id),
+        userAgent: (row.user_agent as string | null) ?? null,
+        address: (row.client_address as string | null) ?? null,
+        createdAt: new Date(row.created_at as string | Date),
+        lastSeenAt: new Date(row.last_seen_at as string | Date),
+        expiresAt: new Date(row.expires_at as string | Date),
+      });
+    }
+    return userIds.map((id) => byUser.get(id) ?? []);
+  }
+
+  /** Ends the session `sessionId` if it belongs to `userId`. Returns whether one ended. */
+  async revokeOf(em: EntityManager, userId: string, sessionId: string): Promise<boolean> {
+    const result = await em.execute<{ affectedRows: number }>('delete from sessions where id = ? and user_id = ?', [sessionId, userId], 'run');
+    return result.affectedRows > 0;
   }
 
   /** Ends one session. Returns whether it existed. */
