@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDjango } from '../src/modules/importer/django-importer.ts';
+import { CaptureTransport } from '../src/modules/mail/mailer.ts';
 import { djangoHash, type DjangoHashAlgorithm } from './helpers/django-hashes.ts';
 import { freshDatabase, type FreshDatabase } from './helpers/fresh-database.ts';
 import { LOGIN, startTestServer, type TestServer } from './helpers/server.ts';
@@ -29,6 +30,13 @@ create table auth_user_user_permissions (id bigserial primary key,
   permission_id integer not null references auth_permission (id) deferrable initially deferred, unique (user_id, permission_id));
 `;
 
+/** django-allauth's address table, as its migrations create it. */
+const ALLAUTH_DDL = `
+create table account_emailaddress (id serial primary key, email varchar(254) not null, verified boolean not null,
+  "primary" boolean not null, user_id integer not null references auth_user (id) deferrable initially deferred,
+  unique (user_id, email));
+`;
+
 const FORMATS: DjangoHashAlgorithm[] = [
   'pbkdf2_sha256',
   'pbkdf2_sha1',
@@ -41,6 +49,7 @@ const FORMATS: DjangoHashAlgorithm[] = [
   'unsalted_sha1',
   'unsalted_md5',
 ];
+const REQUEST_RESET = 'mutation($i: String!) { requestPasswordReset(identifier: $i) }';
 const password = (name: string) => `django secret for ${name}`;
 
 interface DjangoRow {
@@ -54,8 +63,10 @@ interface DjangoRow {
 }
 
 let source: FreshDatabase;
+let allauth: FreshDatabase;
 let target: FreshDatabase;
 let server: TestServer;
+const mail = new CaptureTransport();
 
 const rows: DjangoRow[] = [
   ...FORMATS.map((format, i) => ({ id: 1000 + i, username: `Hash_${format}`, password: djangoHash(format, password(format)), email: `${format}@example.com` })),
@@ -69,8 +80,8 @@ const rows: DjangoRow[] = [
   { id: 2008, username: 'bademail', password: djangoHash('md5', password('bademail')), email: 'not an address' },
 ];
 
-async function onSource(sql: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: source.url });
+async function onSource(sql: string, params: unknown[] = [], db = source) {
+  const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows;
@@ -79,8 +90,46 @@ async function onSource(sql: string, params: unknown[] = []) {
   }
 }
 
+/** Users of the allauth source: `auth_user.email`, and their `account_emailaddress` rows. */
+const allauthUsers: { id: number; username: string; email: string; addresses: { email: string; verified: boolean; primary: boolean }[] }[] = [
+  { id: 3001, username: 'ada_one', email: 'Ada@Example.com', addresses: [{ email: 'Ada@Example.com', verified: true, primary: true }] },
+  {
+    id: 3002,
+    username: 'moved',
+    email: 'old-moved@example.com',
+    addresses: [
+      { email: 'old-moved@example.com', verified: true, primary: false },
+      { email: 'new-moved@example.com', verified: true, primary: true },
+    ],
+  },
+  { id: 3003, username: 'unverified', email: 'unverified@example.com', addresses: [{ email: 'unverified@example.com', verified: false, primary: true }] },
+  { id: 3004, username: 'no_rows', email: 'no-rows@example.com', addresses: [] },
+  { id: 3009, username: 'ada_two', email: 'ada@example.com', addresses: [{ email: 'ada@example.com', verified: true, primary: true }] },
+  { id: 3011, username: 'ada_three', email: 'ada@example.com', addresses: [] },
+  { id: 3010, username: 'latecomer', email: 'taken@example.com', addresses: [{ email: 'taken@example.com', verified: true, primary: true }] },
+];
+
+async function fillAllauthSource() {
+  await onSource(DJANGO_DDL + ALLAUTH_DDL, [], allauth);
+  for (const u of allauthUsers) {
+    await onSource(
+      `insert into auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+       values ($1, $2, false, $3, 'First', 'Last', $4, false, true, '2016-03-01T10:00:00Z')`,
+      [u.id, djangoHash('pbkdf2_sha256', password(u.username)), u.username, u.email],
+      allauth,
+    );
+    for (const a of u.addresses)
+      await onSource(
+        `insert into account_emailaddress (user_id, email, verified, "primary") values ($1, $2, $3, $4)`,
+        [u.id, a.email, a.verified, a.primary],
+        allauth,
+      );
+  }
+}
+
 beforeAll(async () => {
-  [source, target] = await Promise.all([freshDatabase(), freshDatabase()]);
+  [source, allauth, target] = await Promise.all([freshDatabase(), freshDatabase(), freshDatabase()]);
+  await fillAllauthSource();
   await onSource(DJANGO_DDL);
   await onSource(`insert into django_content_type (id, app_label, model) values (1, 'auth', 'user'), (7, 'blog', 'post')`);
   await onSource(`insert into auth_permission (id, name, content_type_id, codename) values
@@ -96,12 +145,15 @@ beforeAll(async () => {
   }
   await onSource(`insert into auth_user_groups (user_id, group_id) values (2002, 3)`);
   await onSource(`insert into auth_user_user_permissions (user_id, permission_id) values (2003, 41), (2004, 41)`);
-  server = await startTestServer({ DATABASE_URL: target.url, MIGRATE_ON_START: 'true', DATABASE_POOL_MAX: target.embedded ? '1' : '5' });
+  server = await startTestServer(
+    { DATABASE_URL: target.url, MIGRATE_ON_START: 'true', DATABASE_POOL_MAX: target.embedded ? '1' : '5' },
+    { mailTransport: mail },
+  );
 });
 
 afterAll(async () => {
   await server?.close();
-  await Promise.all([source?.drop(), target?.drop()]);
+  await Promise.all([source?.drop(), allauth?.drop(), target?.drop()]);
 });
 
 async function runCli(args: string[]) {
@@ -132,6 +184,8 @@ describe('the Django importer', () => {
     expect(run.stderr).toMatch(/users .*100%/);
     expect(run.stdout).toMatch(/users: +18 read, 17 new, 0 updated, 1 skipped/);
     expect(run.stdout).toMatch(/auth_user id 2007: username "tWIN" collides case-insensitively with user 2006/);
+    expect(run.stdout).toContain('emails:           mail.email and account.email; no allauth table (auth_user.email)');
+    expect(run.stdout).not.toContain('shared by several users');
   }, 120_000);
 
   it('is re-runnable: a second run inserts nothing and updates what changed', async () => {
@@ -190,9 +244,135 @@ describe('the Django importer', () => {
     expect(Number(signup.body.data.signup.user.id)).toBeGreaterThan(2008);
   });
 
+  it('writes auth_user.email where the data bag\'s email key lives, so data(key: "email") answers it', async () => {
+    const root = (await server.gql(LOGIN, { identifier: 'root', password: password('root') })).body.data.login.token;
+    const res = await server.gql(
+      '{ user(id: "1007") { email: data(key: "email") confirmed: data(key: "emailConfirmedAt") mail { email } account { email } } }',
+      {},
+      root,
+    );
+    expect(res.body.data.user).toEqual({
+      email: 'md5@example.com',
+      confirmed: null,
+      mail: { email: 'md5@example.com' },
+      account: { email: 'md5@example.com' },
+    });
+    const bad = await server.gql('{ user(id: "2008") { email: data(key: "email") } }', {}, root);
+    expect(bad.body.data.user.email).toBeNull();
+  });
+
+  it('mails a password reset to an imported user', async () => {
+    const res = await server.gql(REQUEST_RESET, { i: 'Hash_md5' });
+    expect(res.body.data.requestPasswordReset).toBe(true);
+    const sent = await mail.waitFor((m) => m.to === 'md5@example.com' && m.template === 'passwordReset');
+    expect(sent.text).toMatch(/reset-password\?token=/);
+  });
+
   it('refuses a source that is not a Django database, with a clear message', async () => {
     const run = await runCli(['import:django', '--from', target.url]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Not a Django auth database: missing table(s) auth_user');
   }, 60_000);
+});
+
+const ADDRESSES = `query($id: ID) { user(id: $id) {
+  email: data(key: "email") confirmedAt: data(key: "emailConfirmedAt") mail { email emailConfirmedAt } account { email } } }`;
+
+describe('the Django importer with django-allauth addresses', () => {
+  let root: string;
+  let startedBefore: number;
+  let finishedAfter: number;
+  let holderId: string;
+  const addresses = async (id: number) => (await server.gql(ADDRESSES, { id: String(id) }, root)).body.data.user;
+
+  beforeAll(async () => {
+    root = (await server.gql(LOGIN, { identifier: 'root', password: password('root') })).body.data.login.token;
+    // An account of this service already holds the address the last Django user brings.
+    const signup = await server.gql(
+      'mutation($e: EmailAddress) { signup(input: { identifier: "native-holder", password: "a fresh passphrase 2026", profiles: { mail: { email: $e } } }) { user { id } } }',
+      { e: 'taken@example.com' },
+    );
+    holderId = signup.body.data.signup.user.id;
+  });
+
+  it('imports through the CLI and lists addresses shared case-insensitively, without failing', async () => {
+    startedBefore = Date.now();
+    const run = await runCli(['import:django', '--from', allauth.url]);
+    finishedAfter = Date.now();
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/users: +7 read, 7 new, 0 updated, 0 skipped/);
+    expect(run.stdout).toContain('emails:           mail.email and account.email; allauth primary addresses, 2 confirmed');
+    expect(run.stdout).toContain('1 address shared by several users (case-insensitive): ada@example.com (users 3001, 3009, 3011)');
+    expect(run.stdout).toContain('mail.email is unique: the lowest id keeps each there; in account.email only: users 3009, 3011');
+    expect(run.stdout).toContain(`auth_user id 3010: email "taken@example.com" is already mail.email of user ${holderId}; imported into account.email only`);
+  }, 120_000);
+
+  it('takes the primary address and confirms it when allauth marks it verified', async () => {
+    const moved = await addresses(3002);
+    expect(moved.email).toBe('new-moved@example.com');
+    expect(moved.account.email).toBe('new-moved@example.com');
+    expect(moved.confirmedAt).toBe(moved.mail.emailConfirmedAt);
+    const confirmedAt = Date.parse(moved.confirmedAt);
+    expect(confirmedAt).toBeGreaterThanOrEqual(startedBefore - 1000);
+    expect(confirmedAt).toBeLessThanOrEqual(finishedAfter);
+    expect(await addresses(3001)).toMatchObject({ email: 'Ada@Example.com', confirmedAt: moved.confirmedAt });
+  });
+
+  it('leaves an unverified address, or one allauth does not know, unconfirmed', async () => {
+    expect(await addresses(3003)).toEqual({
+      email: 'unverified@example.com',
+      confirmedAt: null,
+      mail: { email: 'unverified@example.com', emailConfirmedAt: null },
+      account: { email: 'unverified@example.com' },
+    });
+    expect(await addresses(3004)).toMatchObject({ email: 'no-rows@example.com', confirmedAt: null });
+  });
+
+  it('keeps a shared or already held address in account.email only for all but its first holder', async () => {
+    expect(await addresses(3009)).toEqual({
+      email: null,
+      confirmedAt: null,
+      mail: { email: null, emailConfirmedAt: null },
+      account: { email: 'ada@example.com' },
+    });
+    expect(await addresses(3011)).toMatchObject({ email: null, account: { email: 'ada@example.com' } });
+    expect(await addresses(3010)).toEqual({
+      email: null,
+      confirmedAt: null,
+      mail: { email: null, emailConfirmedAt: null },
+      account: { email: 'taken@example.com' },
+    });
+    const holder = await addresses(Number(holderId));
+    expect(holder.email).toBe('taken@example.com');
+  });
+
+  it('is re-runnable: the same report, and confirmations keep their time', async () => {
+    const before = await addresses(3002);
+    const report = await importDjango(server.db.orm.em.fork(), server.app.services.profileWriter, { from: allauth.url, batchSize: 2 });
+    expect(report.users).toEqual({ total: 7, inserted: 0, updated: 7, skipped: 0 });
+    expect(report.emails).toEqual({
+      field: 'mail.email',
+      allauth: true,
+      confirmed: 2,
+      shared: [{ address: 'ada@example.com', userIds: ['3001', '3009', '3011'], keptBy: '3001' }],
+    });
+    expect(report.problems.map((p) => p.id)).toEqual(['3010']);
+    expect((await addresses(3002)).confirmedAt).toBe(before.confirmedAt);
+  });
+
+  it('lets two users of one batch swap addresses on a re-run', async () => {
+    await onSource(`update auth_user set email = 'unverified@example.com' where id = 3004`, [], allauth);
+    await onSource(`update auth_user set email = 'no-rows@example.com' where id = 3003`, [], allauth);
+    await onSource(`update account_emailaddress set email = 'no-rows@example.com' where user_id = 3003`, [], allauth);
+    const report = await importDjango(server.db.orm.em.fork(), server.app.services.profileWriter, { from: allauth.url, batchSize: 2 });
+    expect(report.problems.map((p) => p.id)).toEqual(['3010']);
+    expect(await addresses(3003)).toMatchObject({ email: 'no-rows@example.com', confirmedAt: null });
+    expect(await addresses(3004)).toMatchObject({ email: 'unverified@example.com', confirmedAt: null });
+  });
+
+  it('mails a password reset to the primary address of an imported allauth user', async () => {
+    await server.gql(REQUEST_RESET, { i: 'moved' });
+    const sent = await mail.waitFor((m) => m.to === 'new-moved@example.com' && m.template === 'passwordReset');
+    expect(sent.subject).toBeTruthy();
+  });
 });

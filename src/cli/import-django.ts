@@ -51,6 +51,26 @@ export function registerImportDjango(program: Command): void {
     });
 }
 
+/** Where addresses went, and the addresses several users share (with who keeps each in a unique field). */
+function emailLines({ emails }: ImportReport): string[] {
+  const { field, allauth, confirmed, shared } = emails;
+  const lines = [
+    `  emails:           ${field ? `${field} and account.email` : 'account.email'}` +
+      (allauth ? `; allauth primary addresses, ${confirmed} confirmed` : '; no allauth table (auth_user.email)'),
+  ];
+  if (!shared.length) return lines;
+  const listed = shared.slice(0, 20).map((s) => `${s.address} (users ${s.userIds.join(', ')})`);
+  if (shared.length > 20) listed.push(`… and ${shared.length - 20} more`);
+  lines.push(`  ${shared.length} ${shared.length === 1 ? 'address' : 'addresses'} shared by several users (case-insensitive): ${listed.join(', ')}`);
+  const others = shared.flatMap((s) => (s.keptBy ? s.userIds.filter((id) => id !== s.keptBy) : []));
+  if (others.length)
+    lines.push(
+      `    ${field} is unique: the lowest id keeps each there; in account.email only: users ${others.slice(0, 50).join(', ')}` +
+        (others.length > 50 ? ` … and ${others.length - 50} more` : ''),
+    );
+  return lines;
+}
+
 function printSummary(report: ImportReport, ms: number): void {
   const lines = [
     `${report.dryRun ? 'Dry run (nothing written)' : 'Imported'} in ${(ms / 1000).toFixed(1)} s:`,
@@ -58,6 +78,7 @@ function printSummary(report: ImportReport, ms: number): void {
     `  permissions:      ${report.permissions}`,
     `  groups:           ${report.groups} (${report.groupPermissions} group permissions)`,
     `  memberships:      ${report.userGroups} user groups, ${report.userPermissions} user permissions`,
+    ...emailLines(report),
   ];
   if (report.problems.length) {
     lines.push(`  problems (${report.problems.length}):`);

@@ -4,6 +4,17 @@ import type { ProfileDefinition } from '../../profiles/model.ts';
 import { checkValue } from '../../profiles/parse.ts';
 import type { ProfileWriter } from '../profiles/profile.writer.ts';
 import { identifierKey } from '../users/identifier.ts';
+import {
+  addBagEmails,
+  addressSql,
+  emailTargets,
+  findSharedAddresses,
+  hasAllauth,
+  type EmailReport,
+  type EmailTargets,
+  type PendingRows,
+  type SharedAddress,
+} from './django-emails.ts';
 
 /** A source row the importer left out, and why. */
 export interface ImportProblem {
@@ -21,6 +32,8 @@ export interface ImportReport {
   groupPermissions: number;
   userGroups: number;
   userPermissions: number;
+  /** Where addresses went, allauth, and addresses several users share. */
+  emails: EmailReport;
   problems: ImportProblem[];
 }
 
@@ -54,6 +67,19 @@ interface DjangoUser {
   is_superuser: boolean;
   last_login: Date | null;
   date_joined: Date;
+  /** From django-allauth: `email` is marked verified there (false without allauth). */
+  verified: boolean;
+}
+
+/** What every batch of users is written with, settled once per import. */
+interface UserImport {
+  profiles: ProfileWriter;
+  account: ProfileDefinition | undefined;
+  targets: EmailTargets;
+  /** {@link SharedAddress} by lower-cased address. */
+  shared: Map<string, SharedAddress>;
+  /** `emailConfirmedAt` of addresses allauth marks verified: when this import started. */
+  importedAt: Date;
 }
 
 const REQUIRED_TABLES = [
@@ -95,6 +121,16 @@ const list = (n: number, width = 1) => Array.from({ length: n }, () => `(${Array
  * transaction of a few multi-row statements, so memory stays bounded and a million users do
  * not take a million round trips. A user whose identifier collides case-insensitively (after
  * NFKC) with another account is reported in `problems` and skipped; the rest go on.
+ *
+ * Addresses: a user's address is its django-allauth primary address when the source has
+ * `account_emailaddress`, else `auth_user.email`. It goes to `account.email` and to the field
+ * holding the data bag's `email` key (`mail.email`, resolved by the registry's precedence), so
+ * password resets reach imported users; allauth's `verified` sets `emailConfirmedAt` to the
+ * time the import started (a stored confirmation of the same address is kept). Addresses
+ * shared case-insensitively by several users are listed in `emails.shared`; when the bag field
+ * is `@unique`, the lowest Django id keeps such an address there and the others have it in
+ * `account.email` only, as has a user whose address another account here already holds
+ * (reported in `problems`). See {@link addBagEmails}.
  */
 export async function importDjango(em: EntityManager, profiles: ProfileWriter, options: ImportOptions): Promise<ImportReport> {
   const source = new pg.Client({ connectionString: options.from });
@@ -141,10 +177,17 @@ async function run(em: EntityManager, source: pg.Client, profiles: ProfileWriter
     groupPermissions: 0,
     userGroups: 0,
     userPermissions: 0,
+    emails: { field: null, allauth: false, confirmed: 0, shared: [] },
     problems: [],
   };
   const batchSize = options.batchSize ?? 2000;
   const account = profiles.registry.get('account');
+  const targets = emailTargets(profiles.registry, account);
+  const allauth = await hasAllauth(source);
+  const shared = await findSharedAddresses(source, allauth, targets);
+  report.emails = { field: targets.email && targets.email.profile !== account ? targets.email.qualifiedKey : null, allauth, confirmed: 0, shared };
+  const context: UserImport = { profiles, account, targets, shared: new Map(shared.map((s) => [s.address, s])), importedAt: new Date() };
+  const { columns, join } = addressSql(allauth);
   const { permissionIds, groupIds } = await em.transactional(async (tx) => {
     const permissionIds = await importPermissions(source, tx, report);
     const groupIds = await importGroups(source, tx, report, permissionIds);
@@ -155,14 +198,14 @@ async function run(em: EntityManager, source: pg.Client, profiles: ProfileWriter
   let done = 0;
   for (;;) {
     const { rows } = await source.query<DjangoUser>(
-      `select u.id::text as id, username, password, first_name, last_name, email, is_active, is_staff, is_superuser, last_login, date_joined
-         from auth_user u where u.id > $1 order by u.id limit $2`,
+      `select u.id::text as id, username, password, first_name, last_name, ${columns}, is_active, is_staff, is_superuser, last_login, date_joined
+         from auth_user u ${join} where u.id > $1 order by u.id limit $2`,
       [lastId, batchSize],
     );
     if (rows.length === 0) break;
     lastId = rows.at(-1)!.id;
     await em.transactional(async (tx) => {
-      const imported = await importUsers(tx, rows, account && { profiles, account }, report);
+      const imported = await importUsers(tx, rows, context, report);
       await importMemberships(source, tx, imported, permissionIds, groupIds, report);
     });
     done += rows.length;
@@ -217,13 +260,8 @@ async function importGroups(source: pg.Client, tx: EntityManager, report: Import
   return ids;
 }
 
-/** Writes one batch of users (and their account rows); returns the ids imported. */
-async function importUsers(
-  tx: EntityManager,
-  rows: DjangoUser[],
-  account: { profiles: ProfileWriter; account: ProfileDefinition } | undefined,
-  report: ImportReport,
-): Promise<string[]> {
+/** Writes one batch of users (and their profile rows); returns the ids imported. */
+async function importUsers(tx: EntityManager, rows: DjangoUser[], context: UserImport, report: ImportReport): Promise<string[]> {
   const keys = rows.map((r) => identifierKey(r.username));
   const existing = await tx.execute<{ id: string; identifier_key: string }[]>(
     `select id, identifier_key from users where identifier_key in (${keys.map(() => '?').join(', ')})`,
@@ -258,34 +296,65 @@ async function importUsers(
   const inserted = saved.filter((s) => s.inserted).length;
   report.users.inserted += inserted;
   report.users.updated += saved.length - inserted;
-  if (account) await importAccounts(tx, accepted, account.profiles, account.account, report);
+  await importProfiles(tx, accepted.map(checkedEmail(context, report)), context, report);
   return accepted.map((r) => r.id);
 }
 
-async function importAccounts(tx: EntityManager, rows: DjangoUser[], profiles: ProfileWriter, account: ProfileDefinition, report: ImportReport): Promise<void> {
+/** The row with a refused address emptied (imported as null everywhere, reported once). */
+function checkedEmail({ targets }: UserImport, report: ImportReport): (row: DjangoUser) => DjangoUser {
+  return (row) => {
+    if (!row.email || !targets.check || !checkValue(targets.check, row.email)) return row;
+    report.problems.push({
+      table: 'auth_user',
+      id: row.id,
+      reason: `email ${JSON.stringify(row.email)} is not a valid ${targets.check.graphqlType}; imported as null`,
+    });
+    return { ...row, email: '' };
+  };
+}
+
+/** The batch's `account` rows and the bag's address fields, one statement per profile. */
+async function importProfiles(tx: EntityManager, rows: DjangoUser[], context: UserImport, report: ImportReport): Promise<void> {
+  const { profiles, account, targets } = context;
+  const write = async (profile: ProfileDefinition, list: { userId: string; values: Record<string, unknown> }[]) => {
+    await profiles.writeMany(tx, profile, list, 'update');
+  };
+  const pending: PendingRows = new Map();
+  if (account) pending.set(account, accountValues(rows, account, report));
+  const users = rows.map((r) => ({ id: r.id, email: r.email || null, verified: r.verified }));
+  await addBagEmails(tx, targets, users, context.shared, context.importedAt, pending, report, write);
+  for (const [profile, byUser] of pending)
+    await write(
+      profile,
+      [...byUser].map(([userId, values]) => ({ userId, values })),
+    );
+}
+
+function accountValues(rows: DjangoUser[], account: ProfileDefinition, report: ImportReport): Map<string, Record<string, unknown>> {
   const mapped = ACCOUNT_COLUMNS.map(([name, source]) => ({ field: account.fields.find((f) => f.name === name), source })).filter(
     (m): m is { field: NonNullable<typeof m.field>; source: keyof DjangoUser } => Boolean(m.field),
   );
-  const accounts = rows.map((row) => ({
-    userId: String(row.id),
-    values: Object.fromEntries(
-      mapped.map(({ field, source }) => {
-        let value: unknown = row[source];
-        if (value === '') value = null;
-        if (value instanceof Date) value = value.toISOString();
-        if (checkValue(field, value)) {
-          report.problems.push({
-            table: 'auth_user',
-            id: row.id,
-            reason: `${source} ${JSON.stringify(value)} is not a valid ${field.graphqlType}; imported as null`,
-          });
-          value = null;
-        }
-        return [field.name, value];
-      }),
-    ),
-  }));
-  await profiles.writeMany(tx, account, accounts, 'update');
+  return new Map<string, Record<string, unknown>>(
+    rows.map((row) => [
+      String(row.id),
+      Object.fromEntries(
+        mapped.map(({ field, source }) => {
+          let value: unknown = row[source];
+          if (value === '') value = null;
+          if (value instanceof Date) value = value.toISOString();
+          if (checkValue(field, value)) {
+            report.problems.push({
+              table: 'auth_user',
+              id: row.id,
+              reason: `${source} ${JSON.stringify(value)} is not a valid ${field.graphqlType}; imported as null`,
+            });
+            value = null;
+          }
+          return [field.name, value];
+        }),
+      ),
+    ]),
+  );
 }
 
 async function importMemberships(
