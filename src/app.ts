@@ -14,6 +14,7 @@ import { inputHygienePlugin } from './input-hygiene.ts';
 import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { Pruner } from './modules/housekeeping/pruner.ts';
+import { WebhookDispatcher } from './modules/webhooks/webhooks.ts';
 import type { MailTransport } from './modules/mail/mailer.ts';
 import { registerAccountPages } from './account-pages.ts';
 import { ideUnavailablePage, registerGraphiql } from './graphiql.ts';
@@ -37,6 +38,8 @@ export interface App {
   services: Services;
   /** The scheduled pruning of dead rows (started here, stopped by `close()`); `runOnce()` prunes now. */
   pruner: Pruner;
+  /** Delivers queued webhooks (`WEBHOOK_DISPATCH_INTERVAL_MS`; 0: never started). */
+  webhookDispatcher: WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -165,14 +168,18 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
   // Scheduled here, never in the CLI runtime (src/cli/runtime.ts builds the services alone).
   const pruner = new Pruner(db.orm.em, deps.clock ?? systemClock, logger, config);
   pruner.start();
+  const webhookDispatcher = new WebhookDispatcher(db.orm.em, deps.clock ?? systemClock, logger, config.webhooks);
+  webhookDispatcher.start();
 
   return {
     http,
     services,
     pruner,
+    webhookDispatcher,
     async close() {
       shuttingDown = true;
       await pruner.stop();
+      await webhookDispatcher.stop();
       // Apollo's drain plugin closes Fastify (stops accepting, waits for in-flight
       // requests, then cuts idle connections); closing Fastify first would leave it waiting.
       await apollo.stop();

@@ -85,6 +85,11 @@ const envSchema = z.object({
   // At most 2^31 - 1 ms, the longest delay Node's timers take (beyond it they fire after 1 ms).
   PRUNE_INTERVAL_SECONDS: int(0, 2_147_483).default(3600),
   AUDIT_RETENTION_DAYS: int(0).default(365),
+  // Webhook delivery (src/modules/webhooks/webhooks.ts): 0 runs no dispatcher in this process.
+  WEBHOOK_DISPATCH_INTERVAL_MS: int(0, 2_147_483_647).default(1000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
+  WEBHOOK_RETRY_BASE_MS: int(0, 3_600_000).default(10_000),
+  WEBHOOK_TIMEOUT_SECONDS: int(1, 300).default(10),
 
   LOGIN_MAX_FAILURES_PER_IDENTIFIER: int(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: int(1).default(100),
@@ -197,6 +202,17 @@ export interface Config {
     maxConcurrentHashes: number;
   };
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
+  /** Outbound webhooks (src/modules/webhooks/webhooks.ts). */
+  webhooks: {
+    /** Poll for due deliveries this often, in ms; 0 runs no dispatcher in this process. */
+    dispatchIntervalMs: number;
+    /** Attempts per delivery before it is marked `failed`. */
+    maxAttempts: number;
+    /** Wait before the 2nd attempt, in ms; doubled before each further one, at most one hour. */
+    retryBaseMs: number;
+    /** Time an endpoint has to answer one attempt, in ms. */
+    timeoutMs: number;
+  };
   /** Pruning of dead rows (src/modules/housekeeping/pruner.ts). */
   housekeeping: {
     /** Time between two prunes, in ms; 0: no schedule. */
@@ -379,6 +395,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessions: {
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS * 1000,
+    },
+    webhooks: {
+      dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
     },
     housekeeping: { pruneIntervalMs: e.PRUNE_INTERVAL_SECONDS * 1000, auditRetentionDays: e.AUDIT_RETENTION_DAYS },
     loginThrottle: {

@@ -12,7 +12,10 @@ import { federationTypeDefs, stitching, stitchingTypeDefs } from './composition/
 import type { Config } from './config.ts';
 import { authResolvers } from './modules/auth/auth.resolvers.ts';
 import { permissionResolvers } from './modules/permissions/permission.resolvers.ts';
+import { administrationResolvers } from './modules/administration/administration.resolvers.ts';
 import { sessionResolvers } from './modules/sessions/session.resolvers.ts';
+import { accountResolvers } from './modules/accounts/account.resolvers.ts';
+import { webhookResolvers } from './modules/webhooks/webhook.resolvers.ts';
 import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
@@ -65,7 +68,19 @@ export function registryFromConfig(config: Config): Promise<ProfileRegistry> {
 /** The services the resolvers call. */
 export type ResolverServices = Pick<
   Services,
-  'auth' | 'emailConfirmation' | 'passwordReset' | 'users' | 'follows' | 'permissions' | 'audit' | 'profiles' | 'deviceSessions'
+  | 'auth'
+  | 'emailConfirmation'
+  | 'passwordReset'
+  | 'users'
+  | 'follows'
+  | 'permissions'
+  | 'audit'
+  | 'profiles'
+  | 'deviceSessions'
+  | 'accountDeletion'
+  | 'accountExport'
+  | 'administration'
+  | 'webhooks'
 >;
 
 const scalarResolvers: Resolvers = {
@@ -126,7 +141,10 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
     authResolvers(services),
     followResolvers(services.follows),
     permissionResolvers(services),
+    administrationResolvers(services),
     sessionResolvers(services),
+    accountResolvers(services),
+    webhookResolvers(services),
     ...profileResolvers(registry, services.profiles),
     compositionResolvers(() => sdl!, federation, maxKeys),
   ] as GraphQLResolverMap<RequestScope>[];

@@ -19,9 +19,13 @@ import { LoginThrottle } from './modules/auth/login-throttle.ts';
 import { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { DeviceSessionsService } from './modules/sessions/device-sessions.service.ts';
+import { AccountDeletionService } from './modules/accounts/account-deletion.service.ts';
+import { AccountExportService } from './modules/accounts/account-export.service.ts';
+import { WebhookService } from './modules/webhooks/webhooks.ts';
 import { UserService } from './modules/users/user.service.ts';
 import { CoreKeys } from './modules/profiles/core-keys.ts';
 import { ProfileService } from './modules/profiles/profile.service.ts';
+import { AdministrationService } from './modules/administration/administration.service.ts';
 import { ProfileWriter } from './modules/profiles/profile.writer.ts';
 import { FollowService } from './modules/social/follow.service.ts';
 import type { ProfileRegistry } from './profiles/registry.ts';
@@ -40,9 +44,13 @@ export interface Services {
   passwords: PasswordHasher;
   sessions: SessionService;
   deviceSessions: DeviceSessionsService;
+  accountDeletion: AccountDeletionService;
+  accountExport: AccountExportService;
+  webhooks: WebhookService;
   users: UserService;
   auth: AuthService;
   profiles: ProfileService;
+  administration: AdministrationService;
   follows: FollowService;
   tokens: TokenService;
   mailer: Mailer;
@@ -81,7 +89,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     from: config.mail.from,
     logger: deps.logger,
   });
-  const profileWriter = new ProfileWriter(registry, coreKeys, sessions);
+  const profileWriter = new ProfileWriter(registry, coreKeys, sessions, events);
   const mailQuota = new MailQuota(deps.em.getConnection(), deps.logger);
   const emailConfirmation = new EmailConfirmationService(
     config,
@@ -127,8 +135,14 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     events,
     mailQuota,
   );
+  const administration = new AdministrationService(config, users, sessions, passwords, profileWriter, profiles, tokens, events);
   const follows = new FollowService(coreKeys, config.followRequiresConfirmation, events);
   const deviceSessions = new DeviceSessionsService(sessions, users, events);
+  const accountDeletion = new AccountDeletionService(registry, users, reauthentication, events);
+  const accountExport = new AccountExportService(registry, users);
+  const webhooks = new WebhookService(deps.clock);
+  // Every event is queued for its webhooks in the event's own transaction.
+  events.addRecorder((em, event) => webhooks.enqueue(em, event));
   return {
     config,
     clock: deps.clock,
@@ -138,9 +152,13 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     passwords,
     sessions,
     deviceSessions,
+    accountDeletion,
+    accountExport,
+    webhooks,
     users,
     auth,
     profiles,
+    administration,
     follows,
     tokens,
     mailer,

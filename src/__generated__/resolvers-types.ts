@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UserEntity } from '../modules/users/user.entity.ts';
 import type { GroupRow, PermissionRow } from '../modules/permissions/permission.loaders.ts';
 import type { SessionRow } from '../modules/sessions/session.service.ts';
+import type { WebhookRow, DeliveryRow } from '../modules/webhooks/webhooks.ts';
 import type { UserPage } from '../modules/users/user.types.ts';
 import type { FollowPage } from '../modules/social/follow.types.ts';
 import type { RequestScope } from '../request.ts';
@@ -81,6 +82,31 @@ export type BooleanFilter = {
   eq?: InputMaybe<Scalars['Boolean']['input']>;
   isNull?: InputMaybe<Scalars['Boolean']['input']>;
   ne?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/**
+ * A new account made by staff (`createUser`). With profiles installed it also has
+ * `profiles: ProfilesInput` (derived from the installed profiles, as `SignupInput.profiles`):
+ * readonly fields may be given, the privilege flags `isActive` and `isStaff` need
+ * `auth.change_user`, and `isSuperuser` a superuser.
+ */
+export type CreateUserInput = {
+  /** The account's identifier (a username, an email address…), stored as entered: the rules of `SignupInput.identifier`. */
+  identifier: Scalars['String']['input'];
+  /**
+   * The password, checked against the policy of `SignupInput.password`. Omitted or null: the
+   * account gets an unusable password (Django's `set_unusable_password`), so it cannot log in
+   * with a password until one is set (`setPassword`, a password reset).
+   */
+  password?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A new webhook and its signing secret, shown only here. */
+export type CreateWebhookPayload = {
+  __typename?: 'CreateWebhookPayload';
+  /** The Standard Webhooks secret (`whsec_…`): keep it to verify signatures. */
+  secret: Scalars['String']['output'];
+  webhook: Webhook;
 };
 
 /**
@@ -231,8 +257,39 @@ export type Mutation = {
   createGroup: Group;
   /** Creates a permission. Staff with `auth.add_permission`. Errors: `FORBIDDEN`, `BAD_USER_INPUT`. */
   createPermission: Permission;
+  /**
+   * Creates an account, as Django's admin "add user" does: no session is issued and the viewer
+   * stays signed in as themself. Staff with `auth.add_user`. Errors: `UNAUTHENTICATED`,
+   * `FORBIDDEN` (without the permission, with `extensions.permission`; privilege flags without
+   * `auth.change_user` or, for `isSuperuser`, a superuser), `BAD_USER_INPUT` (with
+   * `extensions.fields`: `input.identifier`, `input.password`, `input.profiles.<profile>.<field>`),
+   * `IDENTIFIER_TAKEN`. Null, with the error, when refused.
+   */
+  createUser?: Maybe<User>;
+  /**
+   * Registers `url` (http or https) for `events`. Every later event of those types is queued in
+   * the transaction that made it, and delivered after it commits. Superusers only. Errors:
+   * `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT` (fields `url`, `events`).
+   */
+  createWebhook: CreateWebhookPayload;
+  /**
+   * Deletes the current user's account, after checking `password` (throttled like a login): the
+   * user, every profile row, follows and follow requests, sessions, tokens, group memberships and
+   * permission grants, in one transaction. Profiles declared with `onDelete: ANONYMIZE` keep
+   * their non-private values without any link to the account. An `account.deleted` audit event
+   * keeps the id. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`.
+   */
+  deleteAccount: Scalars['Boolean']['output'];
   /** Deletes a group. Staff with `auth.delete_group`. */
   deleteGroup: Scalars['Boolean']['output'];
+  /**
+   * Deletes another user's account as `deleteAccount` does. Staff holding `auth.delete_user`; a
+   * superuser's account needs a superuser. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
+   * `BAD_USER_INPUT` (not an id, or your own account).
+   */
+  deleteUser: Scalars['Boolean']['output'];
+  /** Removes a webhook and its pending deliveries. False when there is none with this id. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`. */
+  deleteWebhook: Scalars['Boolean']['output'];
   /**
    * Follows a user. Confirmed at once, unless the followee requires confirmation
    * (`social.followRequiresConfirmation`, or FOLLOW_REQUIRES_CONFIRMATION for everyone): then a
@@ -303,6 +360,22 @@ export type Mutation = {
   setData?: Maybe<User>;
   /** Replaces a group's permissions. Staff with `auth.change_group`. Errors: `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`. */
   setGroupPermissions: Group;
+  /**
+   * Replaces a user's password (Django's `set_password`) and ends every session of that user,
+   * in one transaction; outstanding password-reset tokens stop working. Staff with
+   * `auth.change_user`; a superuser's password needs a superuser. Errors: `UNAUTHENTICATED`,
+   * `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT` (fields `userId`, `password`: the policy of
+   * `SignupInput.password`).
+   */
+  setPassword: Scalars['Boolean']['output'];
+  /**
+   * Makes a user's password unusable (Django's `set_unusable_password`: `hasUsablePassword`
+   * false, every password login refused) and ends every session of that user, in one
+   * transaction; outstanding password-reset tokens stop working. Staff with `auth.change_user`;
+   * a superuser's needs a superuser. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
+   * `BAD_USER_INPUT` (field `userId`).
+   */
+  setUnusablePassword: Scalars['Boolean']['output'];
   /** Sets a user's active, staff and superuser flags. Staff with `auth.change_user`; `isSuperuser` only by a superuser. */
   setUserFlags: User;
   /** Replaces a user's groups. Staff with `auth.change_user`. Errors: `FORBIDDEN`, `NOT_FOUND`. */
@@ -349,8 +422,34 @@ export type MutationCreatePermissionArgs = {
 };
 
 
+export type MutationCreateUserArgs = {
+  input: CreateUserInput;
+};
+
+
+export type MutationCreateWebhookArgs = {
+  events: Array<Scalars['String']['input']>;
+  url: Scalars['URL']['input'];
+};
+
+
+export type MutationDeleteAccountArgs = {
+  password: Scalars['String']['input'];
+};
+
+
 export type MutationDeleteGroupArgs = {
   groupId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteUserArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteWebhookArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -408,6 +507,17 @@ export type MutationSetDataArgs = {
 export type MutationSetGroupPermissionsArgs = {
   groupId: Scalars['ID']['input'];
   permissions: Array<Scalars['String']['input']>;
+};
+
+
+export type MutationSetPasswordArgs = {
+  password: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetUnusablePasswordArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -506,10 +616,31 @@ export type ProfileKeyOverlap = {
   resolvedBy?: Maybe<Scalars['String']['output']>;
 };
 
+/** What deleting an account does with a profile's row. */
+export type ProfileOnDelete =
+  /**
+   * The row's values, without its `@private` and `@unique` fields and without any link to the
+   * account, are kept in `deleted_profile_rows` (for statistics); the row itself is deleted.
+   */
+  | 'ANONYMIZE'
+  /** The row is deleted with the account. */
+  | 'DELETE';
+
 export type Query = {
   __typename?: 'Query';
   /** The audit trail, newest first, optionally of one type or one user (actor or subject). Staff with `audit.view_auditevent`. */
   auditEvents: AuditEventConnection;
+  /**
+   * Everything the service keeps about the current user, as one JSON document (format
+   * `profilegraph.account-export`, `version: 1`): `account` (id, identifier, createdAt,
+   * hasUsablePassword), `profiles` (every installed profile by name, private fields included; null
+   * without a row), `follows` (`following` and `followers`, each `{ userId, identifier, status:
+   * CONFIRMED | PENDING, createdAt, confirmedAt }`), `groups`, `permissions`, `sessions` (never a
+   * token) and `auditEvents` about the user. The README describes each part. Errors: `UNAUTHENTICATED`.
+   */
+  exportMyData: Scalars['JSON']['output'];
+  /** The same document for another user. Staff holding `auth.view_user`. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`. */
+  exportUserData: Scalars['JSON']['output'];
   /** All groups. Staff with `auth.view_group`. */
   groups: Array<Group>;
   /** The authenticated user, or null without a valid session token. */
@@ -532,6 +663,8 @@ export type Query = {
    * `PROFILE_KEY_AMBIGUOUS`, `FORBIDDEN` (paths in `extensions.fields`).
    */
   users: UserConnection;
+  /** Every webhook, oldest first. Superusers only. Errors: `UNAUTHENTICATED`, `FORBIDDEN`. */
+  webhooks: Array<Webhook>;
 };
 
 
@@ -540,6 +673,11 @@ export type QueryAuditEventsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   type?: InputMaybe<Scalars['String']['input']>;
   userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryExportUserDataArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -637,10 +775,29 @@ export type User = {
   following: FollowConnection;
   /** Number of users followed (confirmed). */
   followingCount: Scalars['Int']['output'];
+  /**
+   * The permissions the user holds through groups only (Django's `get_group_permissions`): none
+   * when inactive, every permission for an active superuser; sorted by key. Visible to the user
+   * and staff; null for others.
+   */
+  groupPermissions?: Maybe<Array<Permission>>;
   /** Groups of the user. Visible to the user and staff; null for others. */
   groups?: Maybe<Array<Group>>;
+  /**
+   * Whether the user holds any permission of the app `appLabel` (Django's `has_module_perms`):
+   * false when inactive, true for an active superuser. Visible to the user and staff; null for
+   * others.
+   */
+  hasModulePerms?: Maybe<Scalars['Boolean']['output']>;
   /** Whether the user holds `perm` (`<app_label>.<codename>`), as Django's `has_perm`. Visible to the user and staff; null for others. */
   hasPerm?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Whether the user holds every permission of `perms` (`<app_label>.<codename>`), as Django's
+   * `has_perms`: none when inactive, all for an active superuser, else direct and group
+   * permissions; an empty list is true, as in Django. Visible to the user and staff; null for
+   * others.
+   */
+  hasPerms?: Maybe<Scalars['Boolean']['output']>;
   /** False when the account has no password that can ever match (created without one, or disabled). */
   hasUsablePassword: Scalars['Boolean']['output'];
   /** Stable numeric identity of the account (a 64-bit integer, as a string). */
@@ -705,8 +862,26 @@ export type UserFollowingArgs = {
  * An account: an identifier and a password, nothing else. Everything else about a person lives
  * in profiles, exposed as fields of this type.
  */
+export type UserHasModulePermsArgs = {
+  appLabel: Scalars['String']['input'];
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
 export type UserHasPermArgs = {
   perm: Scalars['String']['input'];
+};
+
+
+/**
+ * An account: an identifier and a password, nothing else. Everything else about a person lives
+ * in profiles, exposed as fields of this type.
+ */
+export type UserHasPermsArgs = {
+  perms: Array<Scalars['String']['input']>;
 };
 
 /** A page of users (Relay connection). */
@@ -763,6 +938,64 @@ export type UserWhere = {
   follows?: InputMaybe<Scalars['ID']['input']>;
   identifier?: InputMaybe<StringFilter>;
 };
+
+/**
+ * An endpoint that receives the service's events: each one is POSTed as JSON
+ * `{ type, timestamp, data }`, signed per the Standard Webhooks specification (headers
+ * `webhook-id`, `webhook-timestamp`, `webhook-signature`; verify with the secret `createWebhook`
+ * returned, e.g. with the `standardwebhooks` package). Retried with exponential backoff until a
+ * 2xx answer. Superusers manage webhooks.
+ */
+export type Webhook = {
+  __typename?: 'Webhook';
+  createdAt: Scalars['DateTime']['output'];
+  /** The latest deliveries, newest first (`first`: 1 to 100). */
+  deliveries: Array<WebhookDelivery>;
+  /** Event types delivered (`user.signup`, `profile.changed`, …), or `*` for every one. */
+  events: Array<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  url: Scalars['URL']['output'];
+};
+
+
+/**
+ * An endpoint that receives the service's events: each one is POSTed as JSON
+ * `{ type, timestamp, data }`, signed per the Standard Webhooks specification (headers
+ * `webhook-id`, `webhook-timestamp`, `webhook-signature`; verify with the secret `createWebhook`
+ * returned, e.g. with the `standardwebhooks` package). Retried with exponential backoff until a
+ * 2xx answer. Superusers manage webhooks.
+ */
+export type WebhookDeliveriesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One event on its way to one webhook, with its attempts so far. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The audit event delivered. */
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  /** Also the `webhook-id` header, as `msg_<id>` (the same on every attempt). */
+  id: Scalars['ID']['output'];
+  lastAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** HTTP status of the last answer; null when none came (timeout, refused connection). */
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookDeliveryStatus;
+};
+
+/** Where a delivery stands. */
+export type WebhookDeliveryStatus =
+  /** An attempt got a 2xx answer. */
+  | 'DELIVERED'
+  /** Every attempt failed (`WEBHOOK_MAX_ATTEMPTS`). */
+  | 'FAILED'
+  /** Waiting for its next attempt (`nextAttemptAt`). */
+  | 'PENDING';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -844,6 +1077,8 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BooleanFilter: BooleanFilter;
+  CreateUserInput: CreateUserInput;
+  CreateWebhookPayload: ResolverTypeWrapper<Omit<CreateWebhookPayload, 'webhook'> & { webhook: ResolversTypes['Webhook'] }>;
   DataFilter: DataFilter;
   DataValue: ResolverTypeWrapper<DataValue>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
@@ -871,6 +1106,7 @@ export type ResolversTypes = ResolversObject<{
   ProfileFieldInfo: ResolverTypeWrapper<ProfileFieldInfo>;
   ProfileInfo: ResolverTypeWrapper<ProfileInfo>;
   ProfileKeyOverlap: ResolverTypeWrapper<ProfileKeyOverlap>;
+  ProfileOnDelete: ProfileOnDelete;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Session: ResolverTypeWrapper<SessionRow>;
   SignupInput: SignupInput;
@@ -884,6 +1120,9 @@ export type ResolversTypes = ResolversObject<{
   UserFlagsInput: UserFlagsInput;
   UserOrder: UserOrder;
   UserWhere: UserWhere;
+  Webhook: ResolverTypeWrapper<WebhookRow>;
+  WebhookDelivery: ResolverTypeWrapper<DeliveryRow>;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -894,6 +1133,8 @@ export type ResolversParentTypes = ResolversObject<{
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
   BooleanFilter: BooleanFilter;
+  CreateUserInput: CreateUserInput;
+  CreateWebhookPayload: Omit<CreateWebhookPayload, 'webhook'> & { webhook: ResolversParentTypes['Webhook'] };
   DataFilter: DataFilter;
   DataValue: DataValue;
   Date: Scalars['Date']['output'];
@@ -931,6 +1172,8 @@ export type ResolversParentTypes = ResolversObject<{
   UserFlagsInput: UserFlagsInput;
   UserOrder: UserOrder;
   UserWhere: UserWhere;
+  Webhook: WebhookRow;
+  WebhookDelivery: DeliveryRow;
 }>;
 
 export type DefaultDirectiveArgs = {
@@ -962,6 +1205,7 @@ export type PrivateDirectiveResolver<Result, Parent, ContextType = RequestScope,
 export type ProfileDirectiveArgs = {
   autoCreate?: Maybe<Scalars['Boolean']['input']>;
   name: Scalars['String']['input'];
+  onDelete?: Maybe<ProfileOnDelete>;
   precedence?: Maybe<Scalars['Int']['input']>;
 };
 
@@ -1000,6 +1244,11 @@ export type AuthPayloadResolvers<ContextType = RequestScope, ParentType extends 
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type CreateWebhookPayloadResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['CreateWebhookPayload'] = ResolversParentTypes['CreateWebhookPayload']> = ResolversObject<{
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  webhook?: Resolver<ResolversTypes['Webhook'], ParentType, ContextType>;
 }>;
 
 export type DataValueResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['DataValue'] = ResolversParentTypes['DataValue']> = ResolversObject<{
@@ -1052,7 +1301,12 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   confirmFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmFollowArgs, 'followerId'>>;
   createGroup?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationCreateGroupArgs, 'name'>>;
   createPermission?: Resolver<ResolversTypes['Permission'], ParentType, ContextType, RequireFields<MutationCreatePermissionArgs, 'key' | 'name'>>;
+  createUser?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  createWebhook?: Resolver<ResolversTypes['CreateWebhookPayload'], ParentType, ContextType, RequireFields<MutationCreateWebhookArgs, 'events' | 'url'>>;
+  deleteAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'password'>>;
   deleteGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteGroupArgs, 'groupId'>>;
+  deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'userId'>>;
+  deleteWebhook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookArgs, 'id'>>;
   follow?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType, RequireFields<MutationFollowArgs, 'userId'>>;
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1067,6 +1321,8 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   revokeUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeUserSessionsArgs, 'userId'>>;
   setData?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationSetDataArgs, 'key'>>;
   setGroupPermissions?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationSetGroupPermissionsArgs, 'groupId' | 'permissions'>>;
+  setPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetPasswordArgs, 'password' | 'userId'>>;
+  setUnusablePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetUnusablePasswordArgs, 'userId'>>;
   setUserFlags?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserFlagsArgs, 'flags' | 'userId'>>;
   setUserGroups?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserGroupsArgs, 'groupIds' | 'userId'>>;
   setUserPermissions?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPermissionsArgs, 'permissions' | 'userId'>>;
@@ -1123,12 +1379,15 @@ export type ProfileKeyOverlapResolvers<ContextType = RequestScope, ParentType ex
 
 export type QueryResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, Partial<QueryAuditEventsArgs>>;
+  exportMyData?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  exportUserData?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, RequireFields<QueryExportUserDataArgs, 'userId'>>;
   groups?: Resolver<Array<ResolversTypes['Group']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   permissionCatalog?: Resolver<Array<ResolversTypes['Permission']>, ParentType, ContextType>;
   profiles?: Resolver<ResolversTypes['ProfileCatalog'], ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryUserArgs>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
+  webhooks?: Resolver<Array<ResolversTypes['Webhook']>, ParentType, ContextType>;
 }>;
 
 export type SessionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
@@ -1154,8 +1413,11 @@ export type UserResolvers<ContextType = RequestScope, ParentType extends Resolve
   followersCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   following?: Resolver<ResolversTypes['FollowConnection'], ParentType, ContextType, Partial<UserFollowingArgs>>;
   followingCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  groupPermissions?: Resolver<Maybe<Array<ResolversTypes['Permission']>>, ParentType, ContextType>;
   groups?: Resolver<Maybe<Array<ResolversTypes['Group']>>, ParentType, ContextType>;
+  hasModulePerms?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<UserHasModulePermsArgs, 'appLabel'>>;
   hasPerm?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<UserHasPermArgs, 'perm'>>;
+  hasPerms?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<UserHasPermsArgs, 'perms'>>;
   hasUsablePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1175,11 +1437,34 @@ export type UserEdgeResolvers<ContextType = RequestScope, ParentType extends Res
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type WebhookResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Webhook'] = ResolversParentTypes['Webhook']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveries?: Resolver<Array<ResolversTypes['WebhookDelivery']>, ParentType, ContextType, RequireFields<WebhookDeliveriesArgs, 'first'>>;
+  events?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['URL'], ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = RequestScope> = ResolversObject<{
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  CreateWebhookPayload?: CreateWebhookPayloadResolvers<ContextType>;
   DataValue?: DataValueResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
@@ -1202,6 +1487,8 @@ export type Resolvers<ContextType = RequestScope> = ResolversObject<{
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
+  Webhook?: WebhookResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = RequestScope> = ResolversObject<{

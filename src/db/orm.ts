@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { DeviceToken } from '../modules/auth/device-token.entity.ts';
 import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
+import { DeletedProfileRow } from '../modules/accounts/deleted-profile-row.entity.ts';
+import { Webhook, WebhookDelivery } from '../modules/webhooks/webhook.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
 import { Follow } from '../modules/social/follow.entity.ts';
@@ -20,6 +22,9 @@ export const coreEntities = [
   User,
   Session,
   LoginRateLimit,
+  DeletedProfileRow,
+  Webhook,
+  WebhookDelivery,
   DeviceToken,
   Follow,
   UserToken,

@@ -46,6 +46,11 @@ export interface ProfileDefinition {
   /** Absolute path of the SDL file. */
   file: string;
   autoCreate: boolean;
+  /**
+   * What deleting an account does with the row (`@profile(onDelete:)`, default `DELETE`):
+   * `ANONYMIZE` keeps its non-`@private`, non-`@unique` values, unlinked, in `deleted_profile_rows`.
+   */
+  onDelete: 'DELETE' | 'ANONYMIZE';
   /** Declared (or configured) precedence for overlapping data-bag keys; lower wins. */
   precedence: number | null;
   fields: ProfileField[];

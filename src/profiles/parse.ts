@@ -159,6 +159,10 @@ function profileFrom(file: string, sdl: string, def: ObjectTypeDefinitionNode, e
     throw new ProfileDefinitionError(file, `@profile(name:) of ${def.name.value} must be a camelCase name like "account" (got ${JSON.stringify(name)}).`);
   }
   const autoCreate = args.autoCreate === undefined ? true : args.autoCreate === true;
+  const onDelete = args.onDelete ?? 'DELETE';
+  if (onDelete !== 'DELETE' && onDelete !== 'ANONYMIZE') {
+    throw new ProfileDefinitionError(file, `@profile(onDelete:) of "${name}" must be DELETE or ANONYMIZE (got ${JSON.stringify(onDelete)}).`);
+  }
   const precedence = args.precedence === undefined || args.precedence === null ? null : Number(args.precedence);
   if (precedence !== null && !Number.isInteger(precedence)) {
     throw new ProfileDefinitionError(file, `@profile(precedence:) of "${name}" must be an integer.`);
@@ -176,6 +180,7 @@ function profileFrom(file: string, sdl: string, def: ObjectTypeDefinitionNode, e
     table: `profile_${snakeCase(name)}`,
     file,
     autoCreate,
+    onDelete,
     precedence,
     fields,
     identifierRules,

@@ -42,7 +42,7 @@ export function withoutDefinitionLanguage(sdl: string): string {
 /**
  * The SDL derived from the installed profiles (SPEC §3): each profile file's own types, the
  * `User.<profile>` fields, `<Type>Input` (every field optional: signup, updates),
- * `ProfilesInput`, the `profiles` argument of `SignupInput`, `<Type>Filter` and its place in
+ * `ProfilesInput`, the `profiles` argument of `SignupInput` and `CreateUserInput`, `<Type>Filter` and its place in
  * `UserWhere`, enum filters, and `updateProfiles`. The files' types come without the definition
  * directives ({@link withoutDefinitionLanguage}). Empty when no profile is installed.
  */
@@ -69,6 +69,9 @@ export function profileTypeDefs(registry: ProfileRegistry): string[] {
   );
   parts.push(
     `extend input SignupInput {\n  "Initial values of profiles. Auto-created profiles not given here start with their defaults."\n  profiles: ProfilesInput\n}`,
+  );
+  parts.push(
+    `extend input CreateUserInput {\n  "Initial values of profiles (readonly fields too; the privilege flags need \`auth.change_user\`, \`isSuperuser\` a superuser). Auto-created profiles not given here start with their defaults."\n  profiles: ProfilesInput\n}`,
   );
   parts.push(`extend input UserWhere {\n${profiles.map((p) => `  "Conditions on the ${p.name} profile."\n  ${p.name}: ${p.typeName}Filter`).join('\n')}\n}`);
   parts.push(`extend type Mutation {

@@ -64,6 +64,8 @@ export async function startTestServer(configOverrides: Record<string, string> = 
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
     TOKEN_MAX_FAILURES_PER_ADDRESS: '100000',
     SIGNUP_MAX_PER_ADDRESS_HOUR: '100000',
+    // Test servers share a database: only a test that asks for it delivers webhooks.
+    WEBHOOK_DISPATCH_INTERVAL_MS: '0',
     // Test servers keep their mail in the outbox (or a CaptureTransport) in production mode too.
     MAIL_OUTBOX_IN_PRODUCTION: 'true',
     ...configOverrides,

@@ -1,24 +1,24 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
-import { appError, badInput, ErrorCode, violatedConstraint } from '../../errors.ts';
+import { appError, badInput, ErrorCode } from '../../errors.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { IDENTIFIER_KEY_UNIQUE, User, type UserEntity } from '../users/user.entity.ts';
-import { checkIdentifier, identifierKey } from '../users/identifier.ts';
+import { User, type UserEntity } from '../users/user.entity.ts';
+import { identifierKey } from '../users/identifier.ts';
 import type { UserService } from '../users/user.service.ts';
 import type { DeviceTokenService } from './device-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
 import type { CoreKeys } from '../profiles/core-keys.ts';
-import { inputRefusal, type ProfileWriter, type ProfilesInput } from '../profiles/profile.writer.ts';
+import type { ProfileWriter, ProfilesInput } from '../profiles/profile.writer.ts';
 import type { TokenService } from '../tokens/token.service.ts';
 import type { EventBus } from '../events/events.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Reauthentication } from './reauthentication.ts';
 import { passwordChanged } from '../mail/templates.ts';
 import type { EmailConfirmationService } from './email-confirmation.service.ts';
+import { insertAccount, newAccountRefusal } from './new-account.ts';
 
 /** What signup and login return: a new session, its user, and the client's device token. */
 export interface AuthResult {
@@ -68,41 +68,17 @@ export class AuthService {
     input: { identifier: string; password: string; profiles?: ProfilesInput | null },
   ): Promise<AuthResult> {
     const profilesInput = input.profiles ?? {};
-    const identifierError =
-      checkIdentifier(input.identifier, this.config.accounts.identifierMaxLength, 'input.identifier') ??
-      (await this.profiles.registry.checkIdentifier(input.identifier, 'input.identifier'));
-    const passwordError = checkPassword(input.password, this.config.passwords, [input.identifier, ...this.profiles.personalValues(profilesInput)]);
-    const refusal = inputRefusal(this.profiles.validate(profilesInput, { asStaff: false, prefix: 'input.profiles.' }), {
-      ...identifierError,
-      ...(passwordError ? { 'input.password': passwordError } : {}),
-    });
+    const refusal = await newAccountRefusal(this.config, this.profiles, input, { asStaff: false });
     if (refusal) throw refusal;
     // API signups count per client address; the CLI (no address) is the operator's.
     if (clientAddress !== undefined) await this.throttle.consumeSignup(clientAddress);
     const passwordHash = await this.hasher.hash(input.password);
-    let result: AuthResult;
-    try {
-      result = await em.transactional(async (tx) => {
-        const user = tx.create(User, {
-          identifier: input.identifier,
-          identifierKey: identifierKey(input.identifier),
-          password: passwordHash,
-          createdAt: clock.now(),
-        });
-        await tx.flush();
-        await this.profiles.createForSignup(tx, user.id, profilesInput, user.createdAt);
-        const session = await this.sessions.issue(tx, user.id, { userAgent, address: clientAddress });
-        const deviceToken = await this.deviceTokens.issue(tx, user.id);
-        return { token: session.token, expiresAt: session.expiresAt, user, deviceToken };
-      });
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException && violatedConstraint(error) === IDENTIFIER_KEY_UNIQUE) {
-        throw appError(ErrorCode.IDENTIFIER_TAKEN, 'This identifier is already taken.', {
-          fields: { 'input.identifier': 'This identifier is already taken.' },
-        });
-      }
-      throw error;
-    }
+    const account = { identifier: input.identifier, password: passwordHash, profiles: profilesInput, createdAt: clock.now() };
+    const result = await insertAccount(em, this.profiles, account, async (tx, user): Promise<AuthResult> => {
+      const session = await this.sessions.issue(tx, user.id, { userAgent, address: clientAddress });
+      const deviceToken = await this.deviceTokens.issue(tx, user.id);
+      return { token: session.token, expiresAt: session.expiresAt, user, deviceToken };
+    });
     await this.events.emit(em, { type: 'user.signup', actorId: result.user.id, subjectId: result.user.id, data: { identifier: input.identifier } });
     const target = this.emailConfirmation.target;
     const address = target && profilesInput[target.profile]?.[target.field];

@@ -6,6 +6,8 @@ import type { Clock } from '../../clock.ts';
 /** Payload of each event type. Never a password or a token. */
 export interface EventPayloads {
   'user.signup': { identifier: string };
+  /** Staff (`actorId`) created the account (`createUser`). */
+  'user.created': { identifier: string };
   'auth.login': { identifier: string; via: 'password' | 'trusted-header' };
   'auth.login_failed': { identifier: string; reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed' };
   'auth.logout': { allSessions: boolean };
@@ -13,10 +15,42 @@ export interface EventPayloads {
   'auth.sessions_revoked': { sessions: number; which: 'one' | 'others' | 'all' };
   'auth.password_changed': Record<string, never>;
   'auth.password_reset': Record<string, never>;
+  /** Staff (`actorId`) set the password (`setPassword`, `usable`) or made it unusable (`setUnusablePassword`). */
+  'auth.password_set': { usable: boolean };
   'auth.email_confirmed': { email: string; changed: boolean };
   'follow.changed': { action: 'followed' | 'requested' | 'confirmed' | 'rejected' | 'unfollowed' | 'removed'; followerId: string; followeeId: string };
   'permission.changed': Record<string, unknown>;
+  /** The account was deleted, by its owner or by staff (`actorId`); the payload names nobody. */
+  'account.deleted': { by: 'owner' | 'staff' };
+  /**
+   * A profile row of `subjectId` was written (any path but the bulk ones: `import:django`,
+   * `seed:demo`): the profile and the qualified keys written (`"mail.email"`), never a value.
+   */
+  'profile.changed': { profile: string; keys: string[] };
 }
+
+/** Every event type, for validating subscriptions (webhooks). */
+export const EVENT_TYPES = [
+  'user.signup',
+  'user.created',
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.sessions_revoked',
+  'auth.password_changed',
+  'auth.password_reset',
+  'auth.password_set',
+  'auth.email_confirmed',
+  'follow.changed',
+  'permission.changed',
+  'account.deleted',
+  'profile.changed',
+] as const satisfies readonly EventType[];
+
+// Every key of EventPayloads is listed above (a missing one fails the type check here).
+type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const everyTypeListed: Missing extends never ? true : Missing = true;
+void everyTypeListed;
 
 export type EventType = keyof EventPayloads;
 
@@ -39,6 +73,7 @@ export type RecordedEvent<T extends EventType = EventType> = ServiceEvent<T> & {
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly recorders: ((em: EntityManager, event: RecordedEvent) => Promise<void>)[] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -60,7 +95,15 @@ export class EventBus {
     return () => this.emitter.off(type, wrapped);
   }
 
-  /** Stores `event` with `em` (inside the caller's transaction, if any), then notifies listeners. */
+  /**
+   * Adds a step {@link emit} runs with the same EntityManager right after storing each event,
+   * so it commits or rolls back with it (the webhook outbox). An error there fails the emit.
+   */
+  addRecorder(recorder: (em: EntityManager, event: RecordedEvent) => Promise<void>): void {
+    this.recorders.push(recorder);
+  }
+
+  /** Stores `event` with `em` (inside the caller's transaction, if any), runs the recorders, then notifies listeners. */
   async emit<T extends EventType>(em: EntityManager, event: ServiceEvent<T>): Promise<RecordedEvent<T>> {
     const at = this.clock.now();
     const [row] = await em.execute<{ id: string }[]>(
@@ -68,6 +111,7 @@ export class EventBus {
       [event.type, event.actorId, event.subjectId, event.clientAddress ?? null, JSON.stringify(event.data), at],
     );
     const recorded = { ...event, id: String(row!.id), at };
+    for (const recorder of this.recorders) await recorder(em, recorded);
     this.emitter.emit(event.type, recorded);
     this.emitter.emit('*', recorded);
     return recorded;

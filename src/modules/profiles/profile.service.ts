@@ -102,9 +102,11 @@ export class ProfileService {
   /**
    * The privilege flags (`isActive`, `isStaff`, `isSuperuser`) are written like
    * `setUserFlags`: staff with `auth.change_user`, and `isSuperuser` only by a superuser, so
-   * readonly-field access alone cannot escalate privileges.
+   * readonly-field access alone cannot escalate privileges. `fieldNames`: the profile fields
+   * a write gives (every write path of profile values calls this: `updateProfiles`, `setData`,
+   * staff's `createUser`). Errors: `UNAUTHENTICATED`, `FORBIDDEN`.
    */
-  private async guardPrivileges(scope: RequestScope, fieldNames: readonly string[]): Promise<void> {
+  async guardPrivileges(scope: RequestScope, fieldNames: readonly string[]): Promise<void> {
     const flags = fieldNames.filter((n) => privilegeKeys.has(n));
     if (!flags.length) return;
     await requireStaffPerm(scope, 'auth.change_user');

@@ -1,3 +1,4 @@
+import type { EventBus } from '../events/events.ts';
 import { CheckConstraintViolationException, NotNullConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GraphQLError } from 'graphql';
@@ -44,13 +45,16 @@ export const READ_ONLY_MESSAGE = 'This field is read-only.';
  * the API, the auth flows, administration, the CLI) have authorized the write already.
  * Writing `false` to the field holding the core key `isActive` ends every session of that
  * user in the same transaction, whichever path wrote it (`setUserFlags`, `updateProfiles`,
- * `setData`, imports).
+ * `setData`, imports). Every {@link write} is a `profile.changed` event (profile, qualified keys
+ * written; never a value) in the same transaction; the bulk {@link writeMany} and the
+ * `lastLogin` stamp ({@link recordLogin}, reported by `auth.login`) are not.
  */
 export class ProfileWriter {
   constructor(
     readonly registry: ProfileRegistry,
     private readonly coreKeys: CoreKeys,
     private readonly sessions: SessionService,
+    private readonly events?: EventBus,
   ) {}
 
   /**
@@ -172,6 +176,10 @@ export class ProfileWriter {
       throw constraintError(error, profile, errorKey) ?? error;
     }
     if (this.deactivates(profile, values)) await this.sessions.revokeAll(em, userId);
+    const keys = Object.keys(values).map((field) => `${profile.name}.${field}`);
+    if (this.events && keys.length > 0) {
+      await this.events.emit(em, { type: 'profile.changed', actorId: null, subjectId: userId, data: { profile: profile.name, keys } });
+    }
   }
 }
 
