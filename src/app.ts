@@ -11,6 +11,7 @@ import { COMPOSITION_TOKEN_HEADER, createContext } from './context.ts';
 import type { Database } from './db/orm.ts';
 import { createFormatError } from './errors.ts';
 import { inputHygienePlugin } from './input-hygiene.ts';
+import { Metrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { noSuggestionsPlugin } from './no-suggestions.ts';
 import type { PasswordHasher } from './modules/auth/password-hasher.ts';
 import { Pruner } from './modules/housekeeping/pruner.ts';
@@ -40,6 +41,10 @@ export interface App {
   pruner: Pruner;
   /** Delivers queued webhooks (`WEBHOOK_DISPATCH_INTERVAL_MS`; 0: never started). */
   webhookDispatcher: WebhookDispatcher;
+  /** The Prometheus metrics, when `METRICS_PORT` is set. */
+  metrics: Metrics | undefined;
+  /** Base URL of the metrics server (`GET <metricsUrl>/metrics`), listening once built; unset without `METRICS_PORT`. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -58,10 +63,17 @@ function trustedHeaderValue(headers: Record<string, string | string[] | undefine
  * `/readyz`, CORS from `config.http.corsOrigins`, the body-size limit and, when enabled,
  * GraphQL Playground (browser `GET /graphql`) and Ruru (`GET /graphiql`) with every asset served
  * locally, or pages saying why they are unavailable while introspection is off, and starts the schedule of the
- * {@link Pruner} (`PRUNE_INTERVAL_SECONDS`). Does not listen; the caller does.
+ * {@link Pruner} (`PRUNE_INTERVAL_SECONDS`). Does not listen; the caller does. The one exception:
+ * with `METRICS_PORT` set, the Prometheus endpoint (src/metrics.ts) listens at once on
+ * `METRICS_HOST:METRICS_PORT`, a server of its own, never the public one.
  */
 export async function createApp(config: Config, db: Database, registry: ProfileRegistry, logger: Logger, deps: AppDeps = {}): Promise<App> {
+  const metrics =
+    config.metrics.port === undefined
+      ? undefined
+      : new Metrics({ pool: () => db.orm.em.getConnection().getNativeClient(), passwordQueue: () => services.passwords.queue });
   const services = createServices(config, registry, {
+    ...(metrics ? { onPasswordHashWait: metrics.passwordHashWait, onMailOutcome: metrics.mailOutcome } : {}),
     clock: deps.clock ?? systemClock,
     em: db.orm.em,
     logger,
@@ -141,6 +153,7 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
       // No cache hints are used; the default cache-control plugin would visit every field.
       ApolloServerPluginCacheControlDisabled(),
       inputHygienePlugin(),
+      ...(metrics ? [metrics.graphqlPlugin<RequestScope>()] : []),
       // Nor in the coercion errors of variables.
       ...(config.http.introspection ? [] : [noSuggestionsPlugin()]),
       !config.http.playground
@@ -168,16 +181,31 @@ export async function createApp(config: Config, db: Database, registry: ProfileR
   // Scheduled here, never in the CLI runtime (src/cli/runtime.ts builds the services alone).
   const pruner = new Pruner(db.orm.em, deps.clock ?? systemClock, logger, config);
   pruner.start();
-  const webhookDispatcher = new WebhookDispatcher(db.orm.em, deps.clock ?? systemClock, logger, config.webhooks);
+  const webhookDispatcher = new WebhookDispatcher(db.orm.em, deps.clock ?? systemClock, logger, config.webhooks, metrics?.webhookOutcome);
   webhookDispatcher.start();
+  metrics?.observeEvents(services.events);
+  let metricsServer: MetricsServer | undefined;
+  if (metrics && config.metrics.port !== undefined) {
+    try {
+      metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
+    } catch (error) {
+      // The port is taken (or the host unknown): nothing of this app may keep running.
+      await Promise.all([pruner.stop(), webhookDispatcher.stop(), apollo.stop()]);
+      throw error;
+    }
+    logger.info({ url: `${metricsServer.url}/metrics` }, 'metrics served');
+  }
 
   return {
     http,
     services,
     pruner,
     webhookDispatcher,
+    metrics,
+    metricsUrl: metricsServer?.url,
     async close() {
       shuttingDown = true;
+      await metricsServer?.close();
       await pruner.stop();
       await webhookDispatcher.stop();
       // Apollo's drain plugin closes Fastify (stops accepting, waits for in-flight

@@ -26,8 +26,24 @@ describe('loadConfig', () => {
     expect(config.passwords.argon2).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
   });
 
+  it('refuses production without SECRETS_KEY, and a key that is not 32 bytes anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app', MAIL_OUTBOX_IN_PRODUCTION: 'true' })).toThrow(
+      /SECRETS_KEY: required in production/,
+    );
+    expect(() => loadConfig({ SECRETS_KEY: 'too short' })).toThrow(/SECRETS_KEY: must be 32 bytes/);
+    expect(loadConfig({ SECRETS_KEY: 'ab'.repeat(32) }).secondFactor.secretsKey).toEqual(Buffer.alloc(32, 0xab));
+    expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') }).secondFactor.secretsKey).toEqual(Buffer.alloc(32, 7));
+    // Outside production a fixed development key stands in.
+    expect(loadConfig({}).secondFactor).toMatchObject({ secretsKeyConfigured: false });
+  });
+
   it('switches production defaults: all interfaces, no Playground, no introspection, no migrations at start', () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app', MAIL_OUTBOX_IN_PRODUCTION: 'true' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db:5432/app',
+      MAIL_OUTBOX_IN_PRODUCTION: 'true',
+      SECRETS_KEY: 'c3'.repeat(32),
+    });
     expect(config).toMatchObject({ host: '0.0.0.0' });
     expect(config.http).toMatchObject({ playground: false, introspection: false });
     expect(config.database).toMatchObject({ url: 'postgres://u@db:5432/app', migrateOnStart: false, poolMax: 10 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distance } from 'fastest-levenshtein';
@@ -9,6 +10,12 @@ import { z } from 'zod';
  * file loaded by the process entry). Durations are in seconds, sizes in bytes or KiB as named.
  * The README's "Configuration" table mirrors this schema; keep them together.
  */
+/**
+ * The key of secrets at rest outside production when `SECRETS_KEY` is unset: fixed, so TOTP
+ * enrolments survive restarts in development; production refuses to start without a key.
+ */
+const DEVELOPMENT_SECRETS_KEY = createHash('sha256').update('profilegraph development secrets key; never for production').digest();
+
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 /**
@@ -55,6 +62,24 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int(1).default(10),
   FEDERATION: bool.default(false),
   COMPOSITION_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Encrypts TOTP secrets at rest (AES-256-GCM): 32 bytes as 64 hex digits or base64. Required in production.
+  SECRETS_KEY: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+      if (key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 bytes: 64 hex digits or base64 (e.g. openssl rand -hex 32)' });
+        return z.NEVER;
+      }
+      return key;
+    }),
+  TOTP_ISSUER: z.string().min(1).max(100).default('profilegraph'),
+  SECOND_FACTOR_CHALLENGE_SECONDS: int(30, 3600).default(300),
+  STAFF_REQUIRE_AAL2: bool.default(false),
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 
   PROFILES: list.optional(),
   PROFILES_DIR: z.string().min(1).optional(),
@@ -190,6 +215,8 @@ export interface Config {
     /** Credential gateways send as `x-composition-token` to read `_sdl` (and `_service`) while introspection is off. */
     compositionToken: string | undefined;
   };
+  /** Prometheus `GET /metrics` on a server of its own (src/metrics.ts); `port` unset: not served. */
+  metrics: { port: number | undefined; host: string };
   accounts: { identifierMaxLength: number };
   passwords: {
     minLength: number;
@@ -202,6 +229,19 @@ export interface Config {
     maxConcurrentHashes: number;
   };
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
+  /** Second factors (src/modules/second-factor/). */
+  secondFactor: {
+    /** AES-256-GCM key of secrets at rest: `SECRETS_KEY`, or outside production a fixed development key. */
+    secretsKey: Buffer;
+    /** Whether `SECRETS_KEY` was given (false: the development key is in use). */
+    secretsKeyConfigured: boolean;
+    /** `TOTP_ISSUER`: the name authenticator apps show. */
+    issuer: string;
+    /** Lifetime of a login challenge, in ms. */
+    challengeTtlMs: number;
+    /** `STAFF_REQUIRE_AAL2`: staff operations need a session that passed a second factor. */
+    staffRequireAal2: boolean;
+  };
   /** Outbound webhooks (src/modules/webhooks/webhooks.ts). */
   webhooks: {
     /** Poll for due deliveries this often, in ms; 0 runs no dispatcher in this process. */
@@ -335,6 +375,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : `MAIL_TRANSPORT: unset, so mail would go to the outbox, which is refused in production (${why}); set MAIL_TRANSPORT=smtp and SMTP_URL, or MAIL_OUTBOX_IN_PRODUCTION=true to allow the outbox`,
     ]);
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(['METRICS_PORT: must differ from PORT (metrics are never served on the public port)']);
+  }
+  if (production && !e.SECRETS_KEY) {
+    throw new ConfigError(['SECRETS_KEY: required in production (it encrypts TOTP secrets at rest); generate one with openssl rand -hex 32']);
+  }
   if (e.SESSION_ABSOLUTE_TIMEOUT_SECONDS < e.SESSION_IDLE_TIMEOUT_SECONDS) {
     throw new ConfigError(['SESSION_ABSOLUTE_TIMEOUT_SECONDS: must be at least SESSION_IDLE_TIMEOUT_SECONDS']);
   }
@@ -380,6 +426,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       federation: e.FEDERATION,
       compositionToken: e.COMPOSITION_TOKEN,
     },
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     accounts: { identifierMaxLength: e.IDENTIFIER_MAX_LENGTH },
     passwords: {
       minLength: e.PASSWORD_MIN_LENGTH,
@@ -391,6 +438,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         parallelism: e.ARGON2_PARALLELISM,
       },
       maxConcurrentHashes: e.ARGON2_MAX_CONCURRENCY,
+    },
+    secondFactor: {
+      secretsKey: e.SECRETS_KEY ?? DEVELOPMENT_SECRETS_KEY,
+      secretsKeyConfigured: e.SECRETS_KEY !== undefined,
+      issuer: e.TOTP_ISSUER,
+      challengeTtlMs: e.SECOND_FACTOR_CHALLENGE_SECONDS * 1000,
+      staffRequireAal2: e.STAFF_REQUIRE_AAL2,
     },
     sessions: {
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_SECONDS * 1000,

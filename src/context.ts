@@ -75,6 +75,7 @@ export async function createContext(services: Services, rootEm: EntityManager, r
     clientAddress: request.clientAddress,
     userAgent: request.userAgent ?? null,
     sessionIssuedTo: new Set(),
+    staffRequiresAal2: services.config.secondFactor.staffRequireAal2,
     composition: compositionAllowed(services.config.http, request.compositionToken),
     clock: services.clock,
     loaders: { profiles, follows, permissions, users, sessions },

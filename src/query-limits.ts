@@ -37,6 +37,16 @@ export const SECRET_FIELDS: readonly string[] = [
   // With `currentPassword` they verify it (changing the address resets go to).
   'Mutation.updateProfiles',
   'Mutation.setData',
+  // Password checks or argon2 hashes of the account lifecycle and administration.
+  'Mutation.deleteAccount',
+  'Mutation.createUser',
+  'Mutation.setPassword',
+  // Second factors: each checks a code or a password.
+  'Mutation.verifySecondFactor',
+  'Mutation.startTotpEnrollment',
+  'Mutation.confirmTotp',
+  'Mutation.disableTotp',
+  'Mutation.regenerateRecoveryCodes',
 ];
 
 /** The bounds every operation is checked against before it runs (see README, "Query limits"). */

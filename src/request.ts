@@ -46,6 +46,8 @@ export interface RequestScope {
    * its owner would read it (private fields included), though the request itself stays as it came.
    */
   sessionIssuedTo: Set<string>;
+  /** `STAFF_REQUIRE_AAL2`: staff operations need a session that passed a second factor. */
+  staffRequiresAal2?: boolean;
   clock: Clock;
   loaders: RequestLoaders;
 }

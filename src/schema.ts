@@ -16,6 +16,7 @@ import { administrationResolvers } from './modules/administration/administration
 import { sessionResolvers } from './modules/sessions/session.resolvers.ts';
 import { accountResolvers } from './modules/accounts/account.resolvers.ts';
 import { webhookResolvers } from './modules/webhooks/webhook.resolvers.ts';
+import { secondFactorResolvers } from './modules/second-factor/second-factor.resolvers.ts';
 import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
@@ -81,6 +82,7 @@ export type ResolverServices = Pick<
   | 'accountExport'
   | 'administration'
   | 'webhooks'
+  | 'secondFactor'
 >;
 
 const scalarResolvers: Resolvers = {
@@ -145,6 +147,7 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
     sessionResolvers(services),
     accountResolvers(services),
     webhookResolvers(services),
+    secondFactorResolvers(services),
     ...profileResolvers(registry, services.profiles),
     compositionResolvers(() => sdl!, federation, maxKeys),
   ] as GraphQLResolverMap<RequestScope>[];

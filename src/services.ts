@@ -22,6 +22,8 @@ import { DeviceSessionsService } from './modules/sessions/device-sessions.servic
 import { AccountDeletionService } from './modules/accounts/account-deletion.service.ts';
 import { AccountExportService } from './modules/accounts/account-export.service.ts';
 import { WebhookService } from './modules/webhooks/webhooks.ts';
+import { SecondFactorService } from './modules/second-factor/second-factor.service.ts';
+import { SecretBox } from './modules/second-factor/secret-box.ts';
 import { UserService } from './modules/users/user.service.ts';
 import { CoreKeys } from './modules/profiles/core-keys.ts';
 import { ProfileService } from './modules/profiles/profile.service.ts';
@@ -47,6 +49,7 @@ export interface Services {
   accountDeletion: AccountDeletionService;
   accountExport: AccountExportService;
   webhooks: WebhookService;
+  secondFactor: SecondFactorService;
   users: UserService;
   auth: AuthService;
   profiles: ProfileService;
@@ -71,11 +74,14 @@ export interface ServiceDeps {
   logger: Logger;
   passwordHasher?: PasswordHasher;
   mailTransport?: MailTransport;
+  /** Metrics callbacks (src/metrics.ts): each argon2 wait for a slot, in seconds; each mail delivery's outcome. */
+  onPasswordHashWait?: (seconds: number) => void;
+  onMailOutcome?: (outcome: 'delivered' | 'failed') => void;
 }
 
 /** Wires the services. */
 export function createServices(config: Config, registry: ProfileRegistry, deps: ServiceDeps): Services {
-  const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords);
+  const passwords = deps.passwordHasher ?? new PasswordHasher(config.passwords, deps.onPasswordHashWait);
   const coreKeys = new CoreKeys(registry);
   const sessions = new SessionService(config.sessions, deps.clock, coreKeys);
   const users = new UserService(registry, { defaultSize: config.users.pageSize, maxSize: config.users.maxPageSize });
@@ -88,6 +94,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
   const mailer = new Mailer(deps.mailTransport ?? createMailTransport(config.mail, { em: deps.em, logger: deps.logger }), {
     from: config.mail.from,
     logger: deps.logger,
+    ...(deps.onMailOutcome ? { onOutcome: deps.onMailOutcome } : {}),
   });
   const profileWriter = new ProfileWriter(registry, coreKeys, sessions, events);
   const mailQuota = new MailQuota(deps.em.getConnection(), deps.logger);
@@ -105,6 +112,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     mailQuota,
   );
   const reauthentication = new Reauthentication(passwords, throttle);
+  const secondFactor = new SecondFactorService(config.secondFactor, new SecretBox(config.secondFactor.secretsKey), reauthentication, events, deps.clock);
   const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation, coreKeys, reauthentication);
   const auth = new AuthService(
     config,
@@ -120,6 +128,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     deviceTokens,
     mailer,
     reauthentication,
+    secondFactor,
   );
   const passwordReset = new PasswordResetService(
     config,
@@ -155,6 +164,7 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     accountDeletion,
     accountExport,
     webhooks,
+    secondFactor,
     users,
     auth,
     profiles,

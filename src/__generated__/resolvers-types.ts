@@ -30,6 +30,13 @@ export type Scalars = {
   URL: { input: string; output: string; }
 };
 
+/** Authenticator assurance level of a session (NIST SP 800-63B). */
+export type AssuranceLevel =
+  /** Opened with a password (or a trusted proxy). */
+  | 'AAL1'
+  /** Opened with a password and a second factor. */
+  | 'AAL2';
+
 /** A stored service event. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
@@ -59,9 +66,15 @@ export type AuditEventEdge = {
   node: AuditEvent;
 };
 
-/** A new session: the bearer token to send as `Authorization: Bearer <token>`. */
+/**
+ * A new session: the bearer token to send as `Authorization: Bearer <token>`. For an account
+ * with a second factor, `login` answers `secondFactorRequired: true` with a `challenge` instead,
+ * and `token`, `expiresAt` and `user` are null until `verifySecondFactor`.
+ */
 export type AuthPayload = {
   __typename?: 'AuthPayload';
+  /** Single-use token for `verifySecondFactor`: bound to this client address, valid `SECOND_FACTOR_CHALLENGE_SECONDS` (default 300). */
+  challenge?: Maybe<Scalars['String']['output']>;
   /**
    * Device token of this client for this account (256 bits, base64url; only its hash is stored):
    * keep it (e.g. in localStorage) and send it as `login(deviceToken:)` next time, so failed
@@ -70,11 +83,15 @@ export type AuthPayload = {
    */
   deviceToken?: Maybe<Scalars['String']['output']>;
   /** When the session ends at the latest (it also ends after the idle timeout). */
-  expiresAt: Scalars['DateTime']['output'];
-  /** Opaque session token (256 bits, base64url). Shown once; only its hash is stored. */
-  token: Scalars['String']['output'];
-  /** The user the session belongs to, read as its owner reads it: private fields included. */
-  user: User;
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The methods that can answer `challenge`. */
+  methods?: Maybe<Array<SecondFactorMethod>>;
+  /** True when the password was right but the account needs its second factor: answer `challenge` with `verifySecondFactor`. */
+  secondFactorRequired: Scalars['Boolean']['output'];
+  /** Opaque session token (256 bits, base64url). Shown once; only its hash is stored. Null while a second factor is required. */
+  token?: Maybe<Scalars['String']['output']>;
+  /** The user the session belongs to, read as its owner reads it: private fields included. Null while a second factor is required. */
+  user?: Maybe<User>;
 };
 
 /** Conditions on a boolean value. */
@@ -253,6 +270,12 @@ export type Mutation = {
    * `UNAUTHENTICATED`, `NOT_FOUND` (no request).
    */
   confirmFollow: Scalars['Boolean']['output'];
+  /**
+   * Enables TOTP with a current code of the new authenticator, and returns 10 recovery codes,
+   * shown only here (each works once, instead of a TOTP code). Errors: `UNAUTHENTICATED`,
+   * `BAD_USER_INPUT` (no enrolment started; field `code`).
+   */
+  confirmTotp: Array<Scalars['String']['output']>;
   /** Creates a group with permissions. Staff with `auth.add_group`. Errors: `FORBIDDEN`, `BAD_USER_INPUT`. */
   createGroup: Group;
   /** Creates a permission. Staff with `auth.add_permission`. Errors: `FORBIDDEN`, `BAD_USER_INPUT`. */
@@ -291,6 +314,11 @@ export type Mutation = {
   /** Removes a webhook and its pending deliveries. False when there is none with this id. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`. */
   deleteWebhook: Scalars['Boolean']['output'];
   /**
+   * Turns TOTP off: needs the password and a current TOTP code (or a recovery code). Errors:
+   * `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`, `BAD_USER_INPUT` (not enabled).
+   */
+  disableTotp: Scalars['Boolean']['output'];
+  /**
    * Follows a user. Confirmed at once, unless the followee requires confirmation
    * (`social.followRequiresConfirmation`, or FOLLOW_REQUIRES_CONFIRMATION for everyone): then a
    * pending request. Idempotent: returns the current status. Errors: `UNAUTHENTICATED`,
@@ -317,6 +345,8 @@ export type Mutation = {
    * sign-in has no session of its own: use `logoutAll`).
    */
   logoutOthers: Scalars['Int']['output'];
+  /** New recovery codes; the old ones stop working. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled). */
+  regenerateRecoveryCodes: Array<Scalars['String']['output']>;
   /** Rejects (deletes) a pending request. Idempotent. Errors: `UNAUTHENTICATED`. */
   rejectFollow: Scalars['Boolean']['output'];
   /** Removes a confirmed follower (or a pending request). Idempotent. Errors: `UNAUTHENTICATED`. */
@@ -389,8 +419,22 @@ export type Mutation = {
    * refused.
    */
   signup?: Maybe<AuthPayload>;
+  /**
+   * Starts enrolling a TOTP authenticator (a new secret, replacing an unconfirmed one). Needs
+   * `currentPassword` unless the session is a login of the last 5 minutes. Errors:
+   * `UNAUTHENTICATED`, `FORBIDDEN` (`reason: CURRENT_PASSWORD_REQUIRED`), `INVALID_CREDENTIALS`,
+   * `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP already enabled).
+   */
+  startTotpEnrollment: TotpEnrollment;
   /** Stops following, or withdraws a request. Idempotent. Errors: `UNAUTHENTICATED`. */
   unfollow: Scalars['Boolean']['output'];
+  /**
+   * The second step of `login`: a TOTP code (current step ±1, never one already used) or a recovery
+   * code answers the `challenge`, from the same client address, before it expires. Returns an
+   * `AAL2` session; the challenge is spent. Each failure counts like a wrong password. Null, with
+   * the error, when refused. Errors: `INVALID_CREDENTIALS`, `RATE_LIMITED`.
+   */
+  verifySecondFactor?: Maybe<AuthPayload>;
 };
 
 
@@ -407,6 +451,11 @@ export type MutationConfirmEmailArgs = {
 
 export type MutationConfirmFollowArgs = {
   followerId: Scalars['ID']['input'];
+};
+
+
+export type MutationConfirmTotpArgs = {
+  code: Scalars['String']['input'];
 };
 
 
@@ -453,6 +502,12 @@ export type MutationDeleteWebhookArgs = {
 };
 
 
+export type MutationDisableTotpArgs = {
+  code: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
 export type MutationFollowArgs = {
   userId: Scalars['ID']['input'];
 };
@@ -461,6 +516,11 @@ export type MutationFollowArgs = {
 export type MutationLoginArgs = {
   deviceToken?: InputMaybe<Scalars['String']['input']>;
   identifier: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+export type MutationRegenerateRecoveryCodesArgs = {
   password: Scalars['String']['input'];
 };
 
@@ -544,8 +604,20 @@ export type MutationSignupArgs = {
 };
 
 
+export type MutationStartTotpEnrollmentArgs = {
+  currentPassword?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationUnfollowArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationVerifySecondFactorArgs = {
+  challenge: Scalars['String']['input'];
+  code: Scalars['String']['input'];
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Relay page information. */
@@ -694,6 +766,21 @@ export type QueryUsersArgs = {
   where?: InputMaybe<UserWhere>;
 };
 
+/** A way to pass the second step of a login. */
+export type SecondFactorMethod =
+  /** One of the single-use recovery codes given when TOTP was enabled. */
+  | 'RECOVERY_CODE'
+  /** A 6-digit code of a TOTP (RFC 6238) authenticator app. */
+  | 'TOTP';
+
+/** A user's second factors. */
+export type SecondFactorStatus = {
+  __typename?: 'SecondFactorStatus';
+  /** Recovery codes not used yet. */
+  recoveryCodesRemaining: Scalars['Int']['output'];
+  totpEnabled: Scalars['Boolean']['output'];
+};
+
 /**
  * One signed-in client of a user ("a device"): a live session, neither expired nor idle. The
  * token itself is never shown again after `signup`/`login` (only its hash is stored).
@@ -702,6 +789,8 @@ export type Session = {
   __typename?: 'Session';
   /** The client address of the request that opened the session (after `TRUSTED_PROXIES`). */
   address?: Maybe<Scalars['String']['output']>;
+  /** `AAL2` when the session passed a second factor. */
+  assuranceLevel: AssuranceLevel;
   createdAt: Scalars['DateTime']['output'];
   /** Whether this is the session the request is signed in with. */
   current: Scalars['Boolean']['output'];
@@ -745,6 +834,15 @@ export type StringFilter = {
   ne?: InputMaybe<Scalars['String']['input']>;
   /** Starts with this text, case-insensitively. */
   startsWith?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An authenticator to add to an app: scan `qrCodeDataUrl`, or enter `otpauthUri`'s secret by hand. */
+export type TotpEnrollment = {
+  __typename?: 'TotpEnrollment';
+  /** `otpauth://totp/<issuer>:<identifier>?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30`. */
+  otpauthUri: Scalars['String']['output'];
+  /** The same URI as a QR code: a `data:image/png;base64,…` URL for an `<img src>`. */
+  qrCodeDataUrl: Scalars['String']['output'];
 };
 
 /**
@@ -810,6 +908,8 @@ export type User = {
    * staff; null for others.
    */
   permissions?: Maybe<Array<Scalars['String']['output']>>;
+  /** The user's second factors. The user and staff; null for anyone else. */
+  secondFactor?: Maybe<SecondFactorStatus>;
   /**
    * The user's live sessions, most recently used first (at most 100). The user themself and
    * staff see them; null for anyone else.
@@ -1071,10 +1171,11 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AssuranceLevel: AssuranceLevel;
   AuditEvent: ResolverTypeWrapper<AuditEvent>;
   AuditEventConnection: ResolverTypeWrapper<AuditEventConnection>;
   AuditEventEdge: ResolverTypeWrapper<AuditEventEdge>;
-  AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
+  AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BooleanFilter: BooleanFilter;
   CreateUserInput: CreateUserInput;
@@ -1108,11 +1209,14 @@ export type ResolversTypes = ResolversObject<{
   ProfileKeyOverlap: ResolverTypeWrapper<ProfileKeyOverlap>;
   ProfileOnDelete: ProfileOnDelete;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SecondFactorMethod: SecondFactorMethod;
+  SecondFactorStatus: ResolverTypeWrapper<SecondFactorStatus>;
   Session: ResolverTypeWrapper<SessionRow>;
   SignupInput: SignupInput;
   SortDirection: SortDirection;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StringFilter: StringFilter;
+  TotpEnrollment: ResolverTypeWrapper<TotpEnrollment>;
   URL: ResolverTypeWrapper<Scalars['URL']['output']>;
   User: ResolverTypeWrapper<UserEntity>;
   UserConnection: ResolverTypeWrapper<UserPage>;
@@ -1130,7 +1234,7 @@ export type ResolversParentTypes = ResolversObject<{
   AuditEvent: AuditEvent;
   AuditEventConnection: AuditEventConnection;
   AuditEventEdge: AuditEventEdge;
-  AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
+  AuthPayload: Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
   Boolean: Scalars['Boolean']['output'];
   BooleanFilter: BooleanFilter;
   CreateUserInput: CreateUserInput;
@@ -1161,10 +1265,12 @@ export type ResolversParentTypes = ResolversObject<{
   ProfileInfo: ProfileInfo;
   ProfileKeyOverlap: ProfileKeyOverlap;
   Query: Record<PropertyKey, never>;
+  SecondFactorStatus: SecondFactorStatus;
   Session: SessionRow;
   SignupInput: SignupInput;
   String: Scalars['String']['output'];
   StringFilter: StringFilter;
+  TotpEnrollment: TotpEnrollment;
   URL: Scalars['URL']['output'];
   User: UserEntity;
   UserConnection: UserPage;
@@ -1240,10 +1346,13 @@ export type AuditEventEdgeResolvers<ContextType = RequestScope, ParentType exten
 }>;
 
 export type AuthPayloadResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+  challenge?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  methods?: Resolver<Maybe<Array<ResolversTypes['SecondFactorMethod']>>, ParentType, ContextType>;
+  secondFactorRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 }>;
 
 export type CreateWebhookPayloadResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['CreateWebhookPayload'] = ResolversParentTypes['CreateWebhookPayload']> = ResolversObject<{
@@ -1299,6 +1408,7 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   confirmEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmEmailArgs, 'token'>>;
   confirmFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmFollowArgs, 'followerId'>>;
+  confirmTotp?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<MutationConfirmTotpArgs, 'code'>>;
   createGroup?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationCreateGroupArgs, 'name'>>;
   createPermission?: Resolver<ResolversTypes['Permission'], ParentType, ContextType, RequireFields<MutationCreatePermissionArgs, 'key' | 'name'>>;
   createUser?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
@@ -1307,11 +1417,13 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   deleteGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteGroupArgs, 'groupId'>>;
   deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'userId'>>;
   deleteWebhook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookArgs, 'id'>>;
+  disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code' | 'password'>>;
   follow?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType, RequireFields<MutationFollowArgs, 'userId'>>;
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'identifier' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutOthers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  regenerateRecoveryCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<MutationRegenerateRecoveryCodesArgs, 'password'>>;
   rejectFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRejectFollowArgs, 'followerId'>>;
   removeFollower?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFollowerArgs, 'followerId'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'identifier'>>;
@@ -1327,7 +1439,9 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   setUserGroups?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserGroupsArgs, 'groupIds' | 'userId'>>;
   setUserPermissions?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserPermissionsArgs, 'permissions' | 'userId'>>;
   signup?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationSignupArgs, 'input'>>;
+  startTotpEnrollment?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType, Partial<MutationStartTotpEnrollmentArgs>>;
   unfollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnfollowArgs, 'userId'>>;
+  verifySecondFactor?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationVerifySecondFactorArgs, 'challenge' | 'code'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1390,14 +1504,25 @@ export type QueryResolvers<ContextType = RequestScope, ParentType extends Resolv
   webhooks?: Resolver<Array<ResolversTypes['Webhook']>, ParentType, ContextType>;
 }>;
 
+export type SecondFactorStatusResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['SecondFactorStatus'] = ResolversParentTypes['SecondFactorStatus']> = ResolversObject<{
+  recoveryCodesRemaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totpEnabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type SessionResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
   address?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  assuranceLevel?: Resolver<ResolversTypes['AssuranceLevel'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type TotpEnrollmentResolvers<ContextType = RequestScope, ParentType extends ResolversParentTypes['TotpEnrollment'] = ResolversParentTypes['TotpEnrollment']> = ResolversObject<{
+  otpauthUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  qrCodeDataUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface UrlScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['URL'], any> {
@@ -1422,6 +1547,7 @@ export type UserResolvers<ContextType = RequestScope, ParentType extends Resolve
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   permissions?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  secondFactor?: Resolver<Maybe<ResolversTypes['SecondFactorStatus']>, ParentType, ContextType>;
   sessions?: Resolver<Maybe<Array<ResolversTypes['Session']>>, ParentType, ContextType>;
   viewerFollowStatus?: Resolver<ResolversTypes['FollowStatus'], ParentType, ContextType>;
 }>;
@@ -1482,7 +1608,9 @@ export type Resolvers<ContextType = RequestScope> = ResolversObject<{
   ProfileInfo?: ProfileInfoResolvers<ContextType>;
   ProfileKeyOverlap?: ProfileKeyOverlapResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SecondFactorStatus?: SecondFactorStatusResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;
   URL?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;

@@ -6,6 +6,7 @@ import { DeviceToken } from '../modules/auth/device-token.entity.ts';
 import { LoginRateLimit } from '../modules/auth/login-rate-limit.entity.ts';
 import { DeletedProfileRow } from '../modules/accounts/deleted-profile-row.entity.ts';
 import { Webhook, WebhookDelivery } from '../modules/webhooks/webhook.entity.ts';
+import { LoginChallenge, RecoveryCode, TotpCredential } from '../modules/second-factor/second-factor.entity.ts';
 import { Session } from '../modules/sessions/session.entity.ts';
 import { User } from '../modules/users/user.entity.ts';
 import { Follow } from '../modules/social/follow.entity.ts';
@@ -25,6 +26,9 @@ export const coreEntities = [
   DeletedProfileRow,
   Webhook,
   WebhookDelivery,
+  TotpCredential,
+  RecoveryCode,
+  LoginChallenge,
   DeviceToken,
   Follow,
   UserToken,

@@ -66,6 +66,8 @@ export async function startTestServer(configOverrides: Record<string, string> = 
     SIGNUP_MAX_PER_ADDRESS_HOUR: '100000',
     // Test servers share a database: only a test that asks for it delivers webhooks.
     WEBHOOK_DISPATCH_INTERVAL_MS: '0',
+    // Production-mode test servers need a key for secrets at rest.
+    SECRETS_KEY: 'a1'.repeat(32),
     // Test servers keep their mail in the outbox (or a CaptureTransport) in production mode too.
     MAIL_OUTBOX_IN_PRODUCTION: 'true',
     ...configOverrides,

@@ -16,6 +16,7 @@ describe('the production configuration', () => {
     DATABASE_URL: 'postgres://app@db.internal:5432/profilegraph',
     MAIL_TRANSPORT: 'smtp',
     SMTP_URL: 'smtp://mail.internal:25',
+    SECRETS_KEY: 'b2'.repeat(32),
   });
 
   it('keeps every limit of issue 10 (loosening one fails here)', () => {

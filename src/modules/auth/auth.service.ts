@@ -1,3 +1,4 @@
+import type { SecondFactorMethod, SecondFactorService } from '../second-factor/second-factor.service.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import { appError, badInput, ErrorCode } from '../../errors.ts';
@@ -29,6 +30,13 @@ export interface AuthResult {
   deviceToken: string;
 }
 
+/** A correct password of an account with a second factor: no session yet, a challenge for `verifySecondFactor`. */
+export interface SecondStepRequired {
+  secondFactorRequired: true;
+  challenge: string;
+  methods: SecondFactorMethod[];
+}
+
 const INVALID_CREDENTIALS_MESSAGE = 'Invalid identifier or password.';
 
 /**
@@ -50,6 +58,7 @@ export class AuthService {
     private readonly deviceTokens: DeviceTokenService,
     private readonly mailer: Mailer,
     private readonly reauthentication: Reauthentication,
+    private readonly secondFactor: SecondFactorService,
   ) {}
 
   /**
@@ -98,7 +107,8 @@ export class AuthService {
    * login returns the presented device token (its lifetime extended) or a new one.
    * A hash of outdated parameters is replaced by one of the current parameters.
    */
-  async login({ em, clientAddress, clock, userAgent }: RequestScope, identifier: string, password: string, deviceToken?: string | null): Promise<AuthResult> {
+  async login(scope: RequestScope, identifier: string, password: string, deviceToken?: string | null): Promise<AuthResult | SecondStepRequired> {
+    const { em, clientAddress } = scope;
     const key = identifierKey(identifier);
     const failed = (reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed', subjectId: string | null) =>
       this.events.emit(em, { type: 'auth.login_failed', actorId: null, subjectId, clientAddress, data: { identifier, reason } });
@@ -124,16 +134,65 @@ export class AuthService {
       throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
     }
     if (result.needsRehash) await this.rehash(em, user, password);
+    if (await this.secondFactor.isEnrolled(em, user.id)) {
+      // The password was right; the session waits for the second step.
+      return { secondFactorRequired: true, ...(await this.secondFactor.issueChallenge(em, user.id, clientAddress)) };
+    }
+    return this.openSession(scope, user, 'password', 'aal1', device?.userId === user.id && deviceToken ? { id: device.id, token: deviceToken } : null);
+  }
+
+  /**
+   * The second step of a login: `code` (a TOTP code or a recovery code) answers the `challenge`
+   * `login` returned, from the same client address, before it expires. Success spends the
+   * challenge and the code and returns an `aal2` session; each failure counts against the same
+   * limits as a wrong password. Errors: `INVALID_CREDENTIALS` (unknown, expired, spent or foreign
+   * challenge; wrong, replayed or spent code), `RATE_LIMITED`.
+   */
+  async verifySecondFactor(scope: RequestScope, challenge: string, code: string, deviceToken?: string | null): Promise<AuthResult> {
+    const { em, clientAddress } = scope;
+    const found = await this.secondFactor.findChallenge(em, challenge, clientAddress);
+    const user = found ? await this.users.findById(em, found.userId) : null;
+    if (!found || !user) throw appError(ErrorCode.INVALID_CREDENTIALS, 'This login challenge is unknown, expired or already used: log in again.');
+    const key = identifierKey(user.identifier);
+    const device = await this.deviceTokens.find(em, deviceToken);
+    const client = { address: clientAddress, device: device?.userId === user.id ? `device:${device.id}` : null };
+    await this.throttle.consume(key, client);
+    const method = /^\s*\d{6}\s*$/.test(code) ? 'TOTP' : 'RECOVERY_CODE';
+    const passed = await em.transactional(
+      async (tx) => (await this.secondFactor.checkCode(tx, user, code)) && (await this.secondFactor.spendChallenge(tx, found.id)),
+    );
+    if (!passed) {
+      await this.events.emit(em, {
+        type: 'auth.second_factor_failed',
+        actorId: null,
+        subjectId: user.id,
+        clientAddress,
+        data: { identifier: user.identifier, method },
+      });
+      throw appError(ErrorCode.INVALID_CREDENTIALS, 'The code is wrong or was already used.');
+    }
+    await this.throttle.succeeded(key, client);
+    return this.openSession(scope, user, 'second-factor', 'aal2', device?.userId === user.id && deviceToken ? { id: device.id, token: deviceToken } : null);
+  }
+
+  /** Stamps the login, issues the session (and a device token, or touches the one sent), and records `auth.login`. */
+  private async openSession(
+    { em, clientAddress, clock, userAgent }: RequestScope,
+    user: UserEntity,
+    via: 'password' | 'second-factor',
+    assuranceLevel: 'aal1' | 'aal2',
+    keptDevice: { id: string; token: string } | null,
+  ): Promise<AuthResult> {
     await this.profiles.recordLogin(em, user.id, clock.now());
-    const session = await this.sessions.issue(em, user.id, { userAgent, address: clientAddress });
+    const session = await this.sessions.issue(em, user.id, { userAgent, address: clientAddress }, assuranceLevel);
     let issuedDeviceToken: string;
-    if (device?.userId === user.id && deviceToken) {
-      await this.deviceTokens.touch(em, device.id);
-      issuedDeviceToken = deviceToken;
+    if (keptDevice) {
+      await this.deviceTokens.touch(em, keptDevice.id);
+      issuedDeviceToken = keptDevice.token;
     } else {
       issuedDeviceToken = await this.deviceTokens.issue(em, user.id);
     }
-    await this.events.emit(em, { type: 'auth.login', actorId: user.id, subjectId: user.id, clientAddress, data: { identifier, via: 'password' } });
+    await this.events.emit(em, { type: 'auth.login', actorId: user.id, subjectId: user.id, clientAddress, data: { identifier: user.identifier, via } });
     return { token: session.token, expiresAt: session.expiresAt, user, deviceToken: issuedDeviceToken };
   }
 

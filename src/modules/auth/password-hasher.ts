@@ -38,14 +38,23 @@ export class PasswordHasher {
   private readonly options: { type: typeof argon2.argon2id; memoryCost: number; timeCost: number; parallelism: number };
   private dummy: Promise<string> | undefined;
 
-  constructor(config: Config['passwords']) {
+  /** `onWait`: called with the seconds each expensive computation waited for a free slot (metrics). */
+  constructor(
+    config: Config['passwords'],
+    private readonly onWait?: (seconds: number) => void,
+  ) {
     this.limit = pLimit(config.maxConcurrentHashes);
     this.options = { type: argon2.argon2id, ...config.argon2 };
   }
 
+  /** Computations running (`active`) and waiting for a slot (`pending`) right now. */
+  get queue(): { active: number; pending: number } {
+    return { active: this.limit.activeCount, pending: this.limit.pendingCount };
+  }
+
   /** Hashes `password` into an argon2id PHC string with the configured parameters. */
   hash(password: string): Promise<string> {
-    return this.limit(() => argon2.hash(password, this.options));
+    return this.limited(() => argon2.hash(password, this.options));
   }
 
   /**
@@ -65,7 +74,7 @@ export class PasswordHasher {
     if (usable && !stored.startsWith('$argon2')) {
       const django = parseDjangoHash(stored);
       if (django) {
-        const valid = await (django.expensive ? this.limit(() => django.verify(password)) : django.verify(password));
+        const valid = await (django.expensive ? this.limited(() => django.verify(password)) : django.verify(password));
         return { valid, needsRehash: valid };
       }
     }
@@ -73,12 +82,21 @@ export class PasswordHasher {
     const target = ours ? stored : await this.dummyHash();
     let valid: boolean;
     try {
-      valid = await this.limit(() => argon2.verify(target, password));
+      valid = await this.limited(() => argon2.verify(target, password));
     } catch {
       valid = false;
     }
     valid = valid && ours;
     return { valid, needsRehash: valid && argon2.needsRehash(target, this.options) };
+  }
+
+  /** Runs `task` under the concurrency limit, reporting its wait to `onWait`. */
+  private limited<T>(task: () => Promise<T>): Promise<T> {
+    const queuedAt = performance.now();
+    return this.limit(() => {
+      this.onWait?.((performance.now() - queuedAt) / 1000);
+      return task();
+    });
   }
 
   /** A hash of a random secret, computed once, standing in for missing accounts. */

@@ -8,7 +8,11 @@ export interface EventPayloads {
   'user.signup': { identifier: string };
   /** Staff (`actorId`) created the account (`createUser`). */
   'user.created': { identifier: string };
-  'auth.login': { identifier: string; via: 'password' | 'trusted-header' };
+  'auth.login': { identifier: string; via: 'password' | 'trusted-header' | 'second-factor' };
+  /** A login's second step failed (wrong, replayed or spent code). */
+  'auth.second_factor_failed': { identifier: string; method: 'TOTP' | 'RECOVERY_CODE' };
+  'auth.second_factor_enabled': { method: 'TOTP' };
+  'auth.second_factor_disabled': { method: 'TOTP' };
   'auth.login_failed': { identifier: string; reason: 'invalid_credentials' | 'rate_limited' | 'email_not_confirmed' };
   'auth.logout': { allSessions: boolean };
   /** Sessions ended through the device list: `one` (revokeSession), `others` (logoutOthers), `all` (staff, revokeUserSessions). */
@@ -35,6 +39,9 @@ export const EVENT_TYPES = [
   'user.created',
   'auth.login',
   'auth.login_failed',
+  'auth.second_factor_failed',
+  'auth.second_factor_enabled',
+  'auth.second_factor_disabled',
   'auth.logout',
   'auth.sessions_revoked',
   'auth.password_changed',

@@ -172,6 +172,8 @@ export interface MailerOptions {
   /** Sender address (`MAIL_FROM`); the SMTP transport is built with the same value. */
   from: string;
   logger: Logger;
+  /** Called once per delivery with how it ended (metrics). */
+  onOutcome?: (outcome: 'delivered' | 'failed') => void;
 }
 
 /**
@@ -187,6 +189,7 @@ export class Mailer {
   /** Sender address this mailer was configured with. */
   readonly from: string;
   private readonly logger: Logger;
+  private readonly onOutcome: MailerOptions['onOutcome'];
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -195,6 +198,7 @@ export class Mailer {
   ) {
     this.from = options.from;
     this.logger = options.logger;
+    this.onOutcome = options.onOutcome;
   }
 
   /**
@@ -248,9 +252,11 @@ export class Mailer {
     try {
       await this.transport.deliver(mail);
     } catch (err) {
+      this.onOutcome?.('failed');
       this.logFailure(err, mail.template);
       return;
     }
+    this.onOutcome?.('delivered');
     try {
       this.logger.debug({ template: mail.template }, 'mail delivered');
     } catch {

@@ -2,7 +2,7 @@ import { appError, ErrorCode } from '../../errors.ts';
 import type { ProfileField } from '../../profiles/model.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
 
-type Scope = Pick<RequestScope, 'viewer' | 'loaders'> & Partial<Pick<RequestScope, 'sessionIssuedTo'>>;
+type Scope = Pick<RequestScope, 'viewer' | 'loaders'> & Partial<Pick<RequestScope, 'sessionIssuedTo' | 'staffRequiresAal2'>>;
 
 const staffByScope = new WeakMap<object, Promise<boolean>>();
 
@@ -88,12 +88,26 @@ export async function requireListAccess(scope: Scope, uses: ListUses): Promise<v
 
 /**
  * Throws unless the viewer is active staff holding `perm` (superusers hold all, Django's
- * `has_perm`). Errors: `UNAUTHENTICATED`, `FORBIDDEN` (with `extensions.permission`).
+ * `has_perm`), and, with `STAFF_REQUIRE_AAL2`, signed in with a second factor. Errors:
+ * `UNAUTHENTICATED`, `FORBIDDEN` (with `extensions.permission`, or `reason: "AAL2_REQUIRED"`).
  */
 export async function requireStaffPerm(scope: Scope, perm: string): Promise<void> {
   const viewer = requireViewer(scope);
   if (!(await viewerIsStaff(scope)) || !(await scope.loaders.permissions.hasPerm(viewer.user.id, perm))) {
     throw appError(ErrorCode.FORBIDDEN, `This needs staff status and the permission "${perm}".`, { permission: perm });
+  }
+  requireAal2(scope);
+}
+
+/**
+ * With `STAFF_REQUIRE_AAL2`, staff operations need a session opened with a second factor.
+ * Errors: `FORBIDDEN` with `extensions.reason: "AAL2_REQUIRED"`.
+ */
+function requireAal2(scope: Scope): void {
+  if (scope.staffRequiresAal2 && scope.viewer?.id !== null && scope.viewer?.assuranceLevel !== 'aal2') {
+    throw appError(ErrorCode.FORBIDDEN, 'Staff operations need a login with a second factor (AAL2): enable TOTP and log in again.', {
+      reason: 'AAL2_REQUIRED',
+    });
   }
 }
 
@@ -102,4 +116,5 @@ export async function requireSuperuser(scope: Scope, what: string): Promise<void
   const viewer = requireViewer(scope);
   const flags = await scope.loaders.permissions.flags(viewer.user.id);
   if (!flags.active || !flags.superuser) throw appError(ErrorCode.FORBIDDEN, `Only a superuser may ${what}.`);
+  requireAal2(scope);
 }

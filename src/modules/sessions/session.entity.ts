@@ -24,6 +24,8 @@ export const Session = defineEntity({
     userAgent: p.text().nullable(),
     /** The client address of the request that issued the session (after TRUSTED_PROXIES). */
     clientAddress: p.text().nullable(),
+    /** Authenticator assurance level (NIST SP 800-63B): `aal1` a password, `aal2` a password and a second factor. */
+    assuranceLevel: p.text().default('aal1'),
   },
 });
 

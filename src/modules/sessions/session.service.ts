@@ -21,6 +21,8 @@ export interface IssuedSession {
 export interface ActiveSession {
   id: string | null;
   user: UserEntity;
+  /** `aal2` when the session was opened with a second factor (NIST SP 800-63B); `aal1` otherwise, and without a session row. */
+  assuranceLevel?: 'aal1' | 'aal2';
   /** When the session was issued (a login or signup); null without a session row. */
   createdAt: Date | null;
 }
@@ -41,6 +43,7 @@ export interface SessionRow {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  assuranceLevel: 'aal1' | 'aal2';
 }
 
 /** Longest `User-Agent` kept per session, in characters (longer ones are cut). */
@@ -74,14 +77,14 @@ export class SessionService {
    * Starts a session for `userId` and returns its token (inside the caller's transaction, if
    * any), recording the client's user agent (cut to {@link USER_AGENT_MAX_LENGTH}) and address.
    */
-  async issue(em: EntityManager, userId: string, client: SessionClient = {}): Promise<IssuedSession> {
+  async issue(em: EntityManager, userId: string, client: SessionClient = {}, assuranceLevel: 'aal1' | 'aal2' = 'aal1'): Promise<IssuedSession> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.absoluteTimeoutMs);
     const userAgent = client.userAgent ? client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null;
     const [row] = await em.execute<{ id: string }[]>(
-      'insert into sessions (user_id, token_hash, created_at, last_seen_at, expires_at, user_agent, client_address) values (?, ?, ?, ?, ?, ?, ?) returning id',
-      [userId, hashToken(token), now, now, expiresAt, userAgent, client.address ?? null],
+      'insert into sessions (user_id, token_hash, created_at, last_seen_at, expires_at, user_agent, client_address, assurance_level) values (?, ?, ?, ?, ?, ?, ?, ?) returning id',
+      [userId, hashToken(token), now, now, expiresAt, userAgent, client.address ?? null, assuranceLevel],
     );
     return { id: String(row!.id), token, expiresAt };
   }
@@ -99,7 +102,7 @@ export class SessionService {
     const active = this.coreKeys.flagSql('isActive', 'u', 'active_flag');
     const [row] = await execute(
       em,
-      sql`select s.id as session_id, s.created_at as session_created_at, s.last_seen_at, ${rawSql(userColumns('u'))}
+      sql`select s.id as session_id, s.created_at as session_created_at, s.last_seen_at, s.assurance_level, ${rawSql(userColumns('u'))}
          from sessions s join users u on u.id = s.user_id ${active.join}
         where s.token_hash = ${hashToken(token)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince} and ${active.holds}`,
     );
@@ -109,7 +112,12 @@ export class SessionService {
     if (now.getTime() - lastSeen.getTime() > this.touchIntervalMs) {
       await em.execute('update sessions set last_seen_at = ? where id = ? and last_seen_at < ?', [now, sessionId, now]);
     }
-    return { id: sessionId, user: userFromRow(row), createdAt: new Date(row.session_created_at as string | Date) };
+    return {
+      id: sessionId,
+      user: userFromRow(row),
+      createdAt: new Date(row.session_created_at as string | Date),
+      assuranceLevel: row.assurance_level === 'aal2' ? 'aal2' : 'aal1',
+    };
   }
 
   /**
@@ -122,7 +130,7 @@ export class SessionService {
     const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
     const rows = await execute(
       em,
-      sql`select id, user_id, user_agent, client_address, created_at, last_seen_at, expires_at from (
+      sql`select id, user_id, user_agent, client_address, created_at, last_seen_at, expires_at, assurance_level from (
             select s.*, row_number() over (partition by s.user_id order by s.last_seen_at desc, s.id desc) as n
               from sessions s
              where s.user_id in ${valueList(userIds)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince}) ranked
@@ -139,6 +147,7 @@ export class SessionService {
         createdAt: new Date(row.created_at as string | Date),
         lastSeenAt: new Date(row.last_seen_at as string | Date),
         expiresAt: new Date(row.expires_at as string | Date),
+        assuranceLevel: row.assurance_level === 'aal2' ? 'aal2' : 'aal1',
       });
     }
     return userIds.map((id) => byUser.get(id) ?? []);

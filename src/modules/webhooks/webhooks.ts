@@ -169,6 +169,8 @@ export class WebhookDispatcher {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly config: WebhookConfig,
+    /** Called after each attempt with its outcome (metrics). */
+    private readonly onOutcome?: (outcome: 'delivered' | 'retry' | 'failed') => void,
   ) {}
 
   /** Starts polling (unref'd timer). Does nothing when `dispatchIntervalMs` is 0. */
@@ -273,6 +275,7 @@ export class WebhookDispatcher {
               last_error = null, delivered_at = ${done}, next_attempt_at = null where id = ${id}`,
         'run',
       );
+      this.onOutcome?.('delivered');
       return;
     }
     const failed = attempts >= this.config.maxAttempts;
@@ -283,6 +286,7 @@ export class WebhookDispatcher {
             last_status_code = ${statusCode}, last_error = ${error.slice(0, 500)}, next_attempt_at = ${next} where id = ${id}`,
       'run',
     );
+    this.onOutcome?.(failed ? 'failed' : 'retry');
     (failed ? this.logger.warn : this.logger.info).call(
       this.logger,
       { delivery: id, attempts, statusCode, error },
