@@ -30,6 +30,8 @@ const config = loadConfig({
   PLAYGROUND: 'false',
   // The benchmark sends no mail; production mode would otherwise refuse the outbox.
   MAIL_OUTBOX_IN_PRODUCTION: process.env.MAIL_OUTBOX_IN_PRODUCTION ?? 'true',
+  // No TOTP secrets are read or written; production mode requires a key all the same.
+  SECRETS_KEY: process.env.SECRETS_KEY ?? '00'.repeat(32),
 });
 const logger = createLogger(config);
 const registry = await registryFromConfig(config);

@@ -124,7 +124,7 @@ describe('token mail quotas', () => {
 });
 
 describe('the outbox in production', () => {
-  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app' };
+  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db:5432/app', SECRETS_KEY: 'd4'.repeat(32) };
 
   function issues(env: Record<string, string>): string {
     try {
