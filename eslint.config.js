@@ -13,6 +13,7 @@ export default defineConfig(
     'coverage/**',
     'dist/**',
     'vendor/**',
+    '.scratch/**',
     'src/__generated__/**',
     'test/client/__generated__/**',
     'src/db/migrations/**',

@@ -62,6 +62,8 @@ export async function createContext(services: Services, rootEm: EntityManager, r
     if (user) viewer = { id: null, user, createdAt: null };
   }
   const profiles = new ProfileLoaders(em, services.registry);
+  // The session lookup read the viewer's flag-holding profile rows: the staff test needs no statement.
+  for (const { profile, row } of viewer?.profileRows ?? []) if (row) profiles.prime(profile, viewer!.user.id, row);
   const follows = new FollowLoaders(em, viewer?.user.id, {
     defaultSize: services.config.users.pageSize,
     maxSize: services.config.users.maxPageSize,

@@ -112,7 +112,14 @@ export function createServices(config: Config, registry: ProfileRegistry, deps: 
     mailQuota,
   );
   const reauthentication = new Reauthentication(passwords, throttle);
-  const secondFactor = new SecondFactorService(config.secondFactor, new SecretBox(config.secondFactor.secretsKey), reauthentication, events, deps.clock);
+  const secondFactor = new SecondFactorService(
+    config.secondFactor,
+    new SecretBox(config.secondFactor.secretsKey),
+    reauthentication,
+    events,
+    deps.clock,
+    throttle,
+  );
   const profiles = new ProfileService(registry, profileWriter, users, emailConfirmation, coreKeys, reauthentication);
   const auth = new AuthService(
     config,

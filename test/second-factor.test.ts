@@ -161,6 +161,42 @@ describe('TOTP and the two-step login', () => {
     expect(Number(failures[0]!.n)).toBe(codes.length - 1);
   });
 
+  it('a correct password does not reset the count of wrong codes', async () => {
+    const user = await enrolled(5);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const login = await server.gql(LOGIN, { i: user.identifier, p: GOOD_PASSWORD }, undefined, user.from);
+      if (login.body.errors) {
+        outcomes.push(login.body.errors[0].extensions.code as string);
+        break;
+      }
+      const res = await server.gql(VERIFY, { c: login.body.data.login.challenge, code: String(200000 + i) }, undefined, user.from);
+      outcomes.push(res.body.errors[0].extensions.code as string);
+      if (outcomes.at(-1) === 'RATE_LIMITED') break;
+    }
+    expect(outcomes.at(-1)).toBe('RATE_LIMITED');
+    expect(outcomes.length).toBeLessThan(15);
+  });
+
+  it('regenerateRecoveryCodes needs the password and a current code; the old codes stop working', async () => {
+    const user = await enrolled(6);
+    const passwordOnly = await server.gql('mutation($p: String!) { regenerateRecoveryCodes(password: $p, code: "999999") }', { p: GOOD_PASSWORD }, user.token);
+    expect(passwordOnly.body.errors[0].extensions.code).toBe('INVALID_CREDENTIALS');
+    clock.advance(30_000);
+    const fresh = await server.gql(
+      'mutation($p: String!, $c: String!) { regenerateRecoveryCodes(password: $p, code: $c) }',
+      { p: GOOD_PASSWORD, c: user.authenticator.code() },
+      user.token,
+    );
+    expect(fresh.body.errors, fresh.text).toBeUndefined();
+    const codes = fresh.body.data.regenerateRecoveryCodes as string[];
+    expect(codes).toHaveLength(10);
+    const old = await server.gql(VERIFY, { c: (await challengeFor(user)).challenge, code: user.recoveryCodes[0]! }, undefined, user.from);
+    expect(old.body.errors[0].extensions.code).toBe('INVALID_CREDENTIALS');
+    const current = await server.gql(VERIFY, { c: (await challengeFor(user)).challenge, code: codes[0]! }, undefined, user.from);
+    expect(current.body.errors, current.text).toBeUndefined();
+  });
+
   it('disableTotp needs the password and a code; afterwards login opens a session at once', async () => {
     const user = await enrolled(4);
     clock.advance(30_000);
@@ -198,6 +234,11 @@ describe('STAFF_REQUIRE_AAL2', () => {
     await server.db.orm.em.fork().execute('update profile_account set is_staff = true, is_superuser = true where user_id = ?', [admin.id]);
     const refused = await server.gql('{ groups { id } }', {}, admin.token);
     expect(refused.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'AAL2_REQUIRED' });
+    // Nor does a password-only session read others' private fields as staff.
+    const other = await signupUser(server);
+    await server.gql('mutation { updateProfiles(input: { mail: { email: "aal2-private@example.com" } }) { id } }', {}, other.token);
+    const peek = await server.gql('query($id: ID!) { user(id: $id) { mail { email } } }', { id: other.id }, admin.token);
+    expect(peek.body.data.user.mail.email).toBeNull();
 
     const started = await server.gql('mutation { startTotpEnrollment { otpauthUri } }', {}, admin.token);
     const totp = URI.parse(started.body.data.startTotpEnrollment.otpauthUri as string) as TOTP;
@@ -209,7 +250,10 @@ describe('STAFF_REQUIRE_AAL2', () => {
     const next = totp.generate({ timestamp: Date.now() + 30_000 });
     const verified = await server.gql(VERIFY, { c: login.body.data.login.challenge, code: next });
     expect(verified.body.errors, verified.text).toBeUndefined();
-    const allowed = await server.gql('{ groups { id } }', {}, verified.body.data.verifySecondFactor.token as string);
+    const aal2 = verified.body.data.verifySecondFactor.token as string;
+    const allowed = await server.gql('{ groups { id } }', {}, aal2);
     expect(allowed.body.errors, allowed.text).toBeUndefined();
+    const read = await server.gql('query($id: ID!) { user(id: $id) { mail { email } } }', { id: other.id }, aal2);
+    expect(read.body.data.user.mail.email).toBe('aal2-private@example.com');
   });
 });

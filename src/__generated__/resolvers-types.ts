@@ -311,7 +311,7 @@ export type Mutation = {
    * `BAD_USER_INPUT` (not an id, or your own account).
    */
   deleteUser: Scalars['Boolean']['output'];
-  /** Removes a webhook and its pending deliveries. False when there is none with this id. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`. */
+  /** Removes a webhook and every delivery of it, pending ones included. False when there is none with this id. Errors: `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`. */
   deleteWebhook: Scalars['Boolean']['output'];
   /**
    * Turns TOTP off: needs the password and a current TOTP code (or a recovery code). Errors:
@@ -345,7 +345,11 @@ export type Mutation = {
    * sign-in has no session of its own: use `logoutAll`).
    */
   logoutOthers: Scalars['Int']['output'];
-  /** New recovery codes; the old ones stop working. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled). */
+  /**
+   * New recovery codes; the old ones stop working. Needs the password and a current TOTP code (or
+   * an unused recovery code), each failure counted like a wrong password. Errors:
+   * `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled).
+   */
   regenerateRecoveryCodes: Array<Scalars['String']['output']>;
   /** Rejects (deletes) a pending request. Idempotent. Errors: `UNAUTHENTICATED`. */
   rejectFollow: Scalars['Boolean']['output'];
@@ -521,6 +525,7 @@ export type MutationLoginArgs = {
 
 
 export type MutationRegenerateRecoveryCodesArgs = {
+  code: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
 
@@ -703,7 +708,7 @@ export type Query = {
   /** The audit trail, newest first, optionally of one type or one user (actor or subject). Staff with `audit.view_auditevent`. */
   auditEvents: AuditEventConnection;
   /**
-   * Everything the service keeps about the current user, as one JSON document (format
+   * The current user's data, as one JSON document (format
    * `profilegraph.account-export`, `version: 1`): `account` (id, identifier, createdAt,
    * hasUsablePassword), `profiles` (every installed profile by name, private fields included; null
    * without a row), `follows` (`following` and `followers`, each `{ userId, identifier, status:
@@ -1423,7 +1428,7 @@ export type MutationResolvers<ContextType = RequestScope, ParentType extends Res
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutAll?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutOthers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  regenerateRecoveryCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<MutationRegenerateRecoveryCodesArgs, 'password'>>;
+  regenerateRecoveryCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<MutationRegenerateRecoveryCodesArgs, 'code' | 'password'>>;
   rejectFollow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRejectFollowArgs, 'followerId'>>;
   removeFollower?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveFollowerArgs, 'followerId'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'identifier'>>;

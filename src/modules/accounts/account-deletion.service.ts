@@ -21,7 +21,8 @@ import type { UserService } from '../users/user.service.ts';
  * - mails still in the outbox to any of the user's addresses (every `EmailAddress` field) are
  *   removed (they carry live links and personal data);
  * - the user's own audit events lose their payload when it names them (`identifier`, `email`),
- *   and webhook deliveries about the user already sent or given up on keep only `subjectId`;
+ *   as do failed logins naming its identifier, and webhook deliveries about the user keep only
+ *   `subjectId`;
  * - the `users` row is deleted, and with it, by the foreign keys' `on delete cascade`, every
  *   profile row, follow (both directions) and follow request, session, token, device token,
  *   group membership and permission grant;
@@ -81,11 +82,18 @@ export class AccountDeletionService {
         sql`update audit_events set data = '{}'::jsonb where subject_id = ${user.id} and jsonb_exists_any(data, array['identifier', 'email'])`,
         'run',
       );
-      // Webhook bodies already sent (or given up on) keep only whom they were about.
+      // Throttled logins were recorded without a subject, by identifier only.
+      await execute(
+        tx,
+        sql`update audit_events set data = '{}'::jsonb where subject_id is null and type = 'auth.login_failed' and lower(data->>'identifier') = lower(${user.identifier})`,
+        'run',
+      );
+      // Webhook bodies about the user, sent or still to send, keep only whom they were about
+      // (receivers also get account.deleted).
       await execute(
         tx,
         sql`update webhook_deliveries set payload = jsonb_set(payload, '{data}', jsonb_build_object('subjectId', payload->'data'->'subjectId', 'redacted', true))
-             where status <> 'pending' and payload->'data'->>'subjectId' = ${user.id}`,
+             where payload->'data'->>'subjectId' = ${user.id}`,
         'run',
       );
       await execute(tx, sql`delete from users where id = ${user.id}`, 'run');
@@ -112,7 +120,7 @@ export class AccountDeletionService {
     );
   }
 
-  /** Every address the user has in an `EmailAddress` field of any profile, lower-cased. */
+  /** Every address the user has in an `EmailAddress` field of any profile or a pending address change, lower-cased. */
   private async addressesOf(tx: EntityManager, profiles: readonly ProfileDefinition[], userId: string): Promise<string[]> {
     const reads = profiles.flatMap((profile) =>
       profile.fields
@@ -122,7 +130,8 @@ export class AccountDeletionService {
             sql`select lower(${ident('r', f.column)}) as address from ${ident(profile.table)} r where r.user_id = ${userId} and ${ident('r', f.column)} is not null`,
         ),
     );
-    if (reads.length === 0) return [];
+    // An address change waiting for confirmation lives in its token's payload only.
+    reads.push(sql`select lower(t.payload->>'email') as address from user_tokens t where t.user_id = ${userId} and t.payload->>'email' is not null`);
     const rows = await execute<{ address: string }[]>(tx, joinSql(reads, ' union '));
     return [...new Set(rows.map((r) => r.address))];
   }

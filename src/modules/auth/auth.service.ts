@@ -37,6 +37,9 @@ export interface SecondStepRequired {
   methods: SecondFactorMethod[];
 }
 
+/** Rolls back the second step's transaction when the challenge or the code does not pass. */
+class SecondStepRefused extends Error {}
+
 const INVALID_CREDENTIALS_MESSAGE = 'Invalid identifier or password.';
 
 /**
@@ -128,13 +131,16 @@ export class AuthService {
       await failed('invalid_credentials', user?.id ?? null);
       throw appError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
     }
-    await this.throttle.succeeded(key, client);
+    // With a second factor the password alone is no success: the failure count (code guesses
+    // included) is cleared only when verifySecondFactor passes.
+    const enrolled = await this.secondFactor.isEnrolled(em, user.id);
+    if (!enrolled) await this.throttle.succeeded(key, client);
     if (this.config.email.confirmation === 'required' && !(await this.emailConfirmation.isConfirmed(em, user.id))) {
       await failed('email_not_confirmed', user.id);
       throw appError(ErrorCode.FORBIDDEN, 'Confirm your email address before logging in.', { reason: 'EMAIL_NOT_CONFIRMED' });
     }
     if (result.needsRehash) await this.rehash(em, user, password);
-    if (await this.secondFactor.isEnrolled(em, user.id)) {
+    if (enrolled) {
       // The password was right; the session waits for the second step.
       return { secondFactorRequired: true, ...(await this.secondFactor.issueChallenge(em, user.id, clientAddress)) };
     }
@@ -158,9 +164,17 @@ export class AuthService {
     const client = { address: clientAddress, device: device?.userId === user.id ? `device:${device.id}` : null };
     await this.throttle.consume(key, client);
     const method = /^\s*\d{6}\s*$/.test(code) ? 'TOTP' : 'RECOVERY_CODE';
-    const passed = await em.transactional(
-      async (tx) => (await this.secondFactor.checkCode(tx, user, code)) && (await this.secondFactor.spendChallenge(tx, found.id)),
-    );
+    // Challenge and code are spent together or not at all (a code is never burnt on a challenge
+    // another request spent first).
+    const passed = await em
+      .transactional(async (tx) => {
+        if (!(await this.secondFactor.spendChallenge(tx, found.id)) || !(await this.secondFactor.checkCode(tx, user, code))) throw new SecondStepRefused();
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof SecondStepRefused) return false;
+        throw error;
+      });
     if (!passed) {
       await this.events.emit(em, {
         type: 'auth.second_factor_failed',

@@ -6,11 +6,8 @@ type Scope = Pick<RequestScope, 'viewer' | 'loaders'> & Partial<Pick<RequestScop
 
 const staffByScope = new WeakMap<object, Promise<boolean>>();
 
-/**
- * The one staff test: the viewer is an active account whose `isStaff` or `isSuperuser` core
- * key is true (no profile holding them means nobody is staff). Memoised per request.
- */
-export function viewerIsStaff(scope: Scope): Promise<boolean> {
+/** Whether the viewer's account is active staff (or superuser), whatever its session. Memoised per request. */
+function accountIsStaff(scope: Scope): Promise<boolean> {
   let staff = staffByScope.get(scope);
   if (!staff) {
     const viewer = scope.viewer;
@@ -18,6 +15,21 @@ export function viewerIsStaff(scope: Scope): Promise<boolean> {
     staffByScope.set(scope, staff);
   }
   return staff;
+}
+
+/** Whether `STAFF_REQUIRE_AAL2` holds the viewer's session back from staff powers (a trusted-header sign-in is exempt). */
+function lacksRequiredAal2(scope: Scope): boolean {
+  return Boolean(scope.staffRequiresAal2) && scope.viewer?.id !== null && scope.viewer?.assuranceLevel !== 'aal2';
+}
+
+/**
+ * The one staff test: the viewer is an active account whose `isStaff` or `isSuperuser` core
+ * key is true (no profile holding them means nobody is staff), and, with `STAFF_REQUIRE_AAL2`,
+ * signed in with a second factor — otherwise it reads and writes as any user would. Memoised
+ * per request.
+ */
+export async function viewerIsStaff(scope: Scope): Promise<boolean> {
+  return (await accountIsStaff(scope)) && !lacksRequiredAal2(scope);
 }
 
 /**
@@ -93,7 +105,7 @@ export async function requireListAccess(scope: Scope, uses: ListUses): Promise<v
  */
 export async function requireStaffPerm(scope: Scope, perm: string): Promise<void> {
   const viewer = requireViewer(scope);
-  if (!(await viewerIsStaff(scope)) || !(await scope.loaders.permissions.hasPerm(viewer.user.id, perm))) {
+  if (!(await accountIsStaff(scope)) || !(await scope.loaders.permissions.hasPerm(viewer.user.id, perm))) {
     throw appError(ErrorCode.FORBIDDEN, `This needs staff status and the permission "${perm}".`, { permission: perm });
   }
   requireAal2(scope);
@@ -104,7 +116,7 @@ export async function requireStaffPerm(scope: Scope, perm: string): Promise<void
  * Errors: `FORBIDDEN` with `extensions.reason: "AAL2_REQUIRED"`.
  */
 function requireAal2(scope: Scope): void {
-  if (scope.staffRequiresAal2 && scope.viewer?.id !== null && scope.viewer?.assuranceLevel !== 'aal2') {
+  if (lacksRequiredAal2(scope)) {
     throw appError(ErrorCode.FORBIDDEN, 'Staff operations need a login with a second factor (AAL2): enable TOTP and log in again.', {
       reason: 'AAL2_REQUIRED',
     });

@@ -16,7 +16,7 @@ export function secondFactorResolvers(services: { secondFactor: SecondFactorServ
       startTotpEnrollment: (_root, { currentPassword }, ctx) => secondFactor.startTotpEnrollment(ctx, currentPassword),
       confirmTotp: (_root, { code }, ctx) => secondFactor.confirmTotp(ctx, code),
       disableTotp: (_root, { password, code }, ctx) => secondFactor.disableTotp(ctx, password, code),
-      regenerateRecoveryCodes: (_root, { password }, ctx) => secondFactor.regenerateRecoveryCodes(ctx, password),
+      regenerateRecoveryCodes: (_root, { password, code }, ctx) => secondFactor.regenerateRecoveryCodes(ctx, password, code),
     },
   };
 }

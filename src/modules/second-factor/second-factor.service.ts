@@ -7,7 +7,9 @@ import { appError, ErrorCode } from '../../errors.ts';
 import { sql } from '../../profiles/sql.ts';
 import { execute } from '../../profiles/store.ts';
 import { requireViewer, type RequestScope } from '../../request.ts';
+import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { Reauthentication } from '../auth/reauthentication.ts';
+import { identifierKey } from '../users/identifier.ts';
 import type { EventBus } from '../events/events.ts';
 import { hashToken } from '../sessions/session.service.ts';
 import type { UserEntity } from '../users/user.entity.ts';
@@ -68,7 +70,33 @@ export class SecondFactorService {
     private readonly reauthentication: Reauthentication,
     private readonly events: EventBus,
     private readonly clock: Clock,
+    private readonly throttle: LoginThrottle,
   ) {}
+
+  /**
+   * Checks and spends the viewer's `code` under the login limiter (the session is a known client
+   * of its account): a failure counts like a wrong password and is an `auth.second_factor_failed`
+   * event. Errors: `INVALID_CREDENTIALS`, `RATE_LIMITED`.
+   */
+  private async requireCode(scope: RequestScope, code: string): Promise<void> {
+    const viewer = requireViewer(scope);
+    const key = identifierKey(viewer.user.identifier);
+    const client = { address: scope.clientAddress, device: viewer.id && `session:${viewer.id}` };
+    await this.throttle.consume(key, client);
+    // Outside any transaction: a refused code is recorded (the event), a passed one is spent.
+    if (!(await this.checkCode(scope.em, viewer.user, code))) {
+      const method = /^\s*\d{6}\s*$/.test(code) ? 'TOTP' : 'RECOVERY_CODE';
+      await this.events.emit(scope.em, {
+        type: 'auth.second_factor_failed',
+        actorId: viewer.user.id,
+        subjectId: viewer.user.id,
+        clientAddress: scope.clientAddress,
+        data: { identifier: viewer.user.identifier, method },
+      });
+      throw appError(ErrorCode.INVALID_CREDENTIALS, 'The code is wrong or was already used.');
+    }
+    await this.throttle.succeeded(key, client);
+  }
 
   /** Whether `userId` has a confirmed second factor. */
   async isEnrolled(em: EntityManager, userId: string): Promise<boolean> {
@@ -145,9 +173,9 @@ export class SecondFactorService {
   async disableTotp(scope: RequestScope, password: string, code: string): Promise<boolean> {
     const viewer = requireViewer(scope);
     await this.reauthentication.verify(scope, password);
+    if (!(await this.isEnrolled(scope.em, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
+    await this.requireCode(scope, code);
     await scope.em.transactional(async (tx) => {
-      if (!(await this.isEnrolled(tx, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
-      if (!(await this.checkCode(tx, viewer.user, code))) throw appError(ErrorCode.INVALID_CREDENTIALS, 'The code is wrong or was already used.');
       await execute(tx, sql`delete from totp_credentials where user_id = ${viewer.user.id}`, 'run');
       await execute(tx, sql`delete from recovery_codes where user_id = ${viewer.user.id}`, 'run');
       await this.events.emit(tx, {
@@ -163,16 +191,16 @@ export class SecondFactorService {
 
   /**
    * Replaces the viewer's recovery codes with new ones (the old ones stop working), after
-   * checking the password. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`, `RATE_LIMITED`,
-   * `BAD_USER_INPUT` (TOTP not enabled).
+   * checking the password and a current code (TOTP or recovery): a stolen session and password
+   * alone cannot mint a second factor. Errors: `UNAUTHENTICATED`, `INVALID_CREDENTIALS`,
+   * `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled).
    */
-  async regenerateRecoveryCodes(scope: RequestScope, password: string): Promise<string[]> {
+  async regenerateRecoveryCodes(scope: RequestScope, password: string, code: string): Promise<string[]> {
     const viewer = requireViewer(scope);
     await this.reauthentication.verify(scope, password);
-    return scope.em.transactional(async (tx) => {
-      if (!(await this.isEnrolled(tx, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
-      return this.replaceRecoveryCodes(tx, viewer.user.id);
-    });
+    if (!(await this.isEnrolled(scope.em, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
+    await this.requireCode(scope, code);
+    return scope.em.transactional((tx) => this.replaceRecoveryCodes(tx, viewer.user.id));
   }
 
   /**

@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
-import { rawSql, sql, valueList } from '../../profiles/sql.ts';
-import { execute } from '../../profiles/store.ts';
+import type { ProfileDefinition } from '../../profiles/model.ts';
+import { ident, joinSql, rawSql, sql, valueList } from '../../profiles/sql.ts';
+import { execute, rowOf, selectList, type ProfileRow } from '../../profiles/store.ts';
 import type { CoreKeys } from '../profiles/core-keys.ts';
 import { userColumns, userFromRow, type UserEntity } from '../users/user.entity.ts';
 
@@ -25,6 +26,12 @@ export interface ActiveSession {
   assuranceLevel?: 'aal1' | 'aal2';
   /** When the session was issued (a login or signup); null without a session row. */
   createdAt: Date | null;
+  /**
+   * The viewer's rows of the profiles holding `isActive`, `isStaff` and `isSuperuser`, read by
+   * the session lookup itself (undefined: no row yet), for the request's loaders to start with,
+   * so the staff test costs no statement of its own.
+   */
+  profileRows?: { profile: string; row: ProfileRow | undefined }[];
 }
 
 /** SHA-256 of a bearer token, the only form in which tokens are stored (32 bytes). */
@@ -100,10 +107,20 @@ export class SessionService {
     const now = this.clock.now();
     const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
     const active = this.coreKeys.flagSql('isActive', 'u', 'active_flag');
+    const flagProfiles = this.flagProfiles();
+    const joined = flagProfiles.map((profile, i) => ({ profile, alias: `vp${i}`, prefix: `vp${i}__` }));
+    const columns = joinSql(
+      joined.map((j) => selectList(j.profile, j.alias, j.prefix)),
+      ', ',
+    );
+    const joins = joinSql(
+      joined.map((j) => sql`left join ${ident(j.profile.table)} as ${ident(j.alias)} on ${ident(j.alias, 'user_id')} = u.id`),
+      ' ',
+    );
     const [row] = await execute(
       em,
-      sql`select s.id as session_id, s.created_at as session_created_at, s.last_seen_at, s.assurance_level, ${rawSql(userColumns('u'))}
-         from sessions s join users u on u.id = s.user_id ${active.join}
+      sql`select s.id as session_id, s.created_at as session_created_at, s.last_seen_at, s.assurance_level, ${rawSql(userColumns('u'))}${joined.length ? sql`, ${columns}` : rawSql('')}
+         from sessions s join users u on u.id = s.user_id ${active.join} ${joins}
         where s.token_hash = ${hashToken(token)} and s.expires_at > ${now} and s.last_seen_at > ${idleSince} and ${active.holds}`,
     );
     if (!row) return null;
@@ -117,7 +134,14 @@ export class SessionService {
       user: userFromRow(row),
       createdAt: new Date(row.session_created_at as string | Date),
       assuranceLevel: row.assurance_level === 'aal2' ? 'aal2' : 'aal1',
+      profileRows: joined.map((j) => ({ profile: j.profile.name, row: rowOf(j.profile, row, j.prefix) })),
     };
+  }
+
+  /** The distinct profiles holding the account flags (`isActive`, `isStaff`, `isSuperuser`). */
+  private flagProfiles(): ProfileDefinition[] {
+    const profiles = (['isActive', 'isStaff', 'isSuperuser'] as const).flatMap((key) => this.coreKeys.holder(key)?.profile ?? []);
+    return [...new Set(profiles)];
   }
 
   /**
@@ -153,9 +177,16 @@ export class SessionService {
     return userIds.map((id) => byUser.get(id) ?? []);
   }
 
-  /** Ends the session `sessionId` if it belongs to `userId`. Returns whether one ended. */
+  /** Ends the live session `sessionId` if it belongs to `userId`. Returns whether one ended. */
   async revokeOf(em: EntityManager, userId: string, sessionId: string): Promise<boolean> {
-    const result = await em.execute<{ affectedRows: number }>('delete from sessions where id = ? and user_id = ?', [sessionId, userId], 'run');
+    const now = this.clock.now();
+    const idleSince = new Date(now.getTime() - this.config.idleTimeoutMs);
+    // Only a live session counts (an expired or idle row is the pruner's, and answers false).
+    const result = await em.execute<{ affectedRows: number }>(
+      'delete from sessions where id = ? and user_id = ? and expires_at > ? and last_seen_at > ?',
+      [sessionId, userId, now, idleSince],
+      'run',
+    );
     return result.affectedRows > 0;
   }
 

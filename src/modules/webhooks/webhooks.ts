@@ -232,12 +232,17 @@ export class WebhookDispatcher {
       }
       return rows;
     });
-    await Promise.all(claimed.map((row) => this.attempt(row)));
+    await Promise.all(claimed.map((row) => this.attempt(row, lease)));
     if (claimed.length === CLAIM_BATCH) this.again = true;
     return claimed.length;
   }
 
-  private async attempt(row: Record<string, unknown>): Promise<void> {
+  /**
+   * One attempt of a claimed delivery. Its outcome is written only while this process still holds
+   * the lease (`next_attempt_at` = `lease`, status pending): an attempt that outlived its lease,
+   * whose row another instance claimed meanwhile, changes nothing.
+   */
+  private async attempt(row: Record<string, unknown>, lease: Date): Promise<void> {
     const id = String(row.id);
     const body = typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload);
     const sentAt = this.clock.now();
@@ -272,7 +277,8 @@ export class WebhookDispatcher {
       await execute(
         em,
         sql`update webhook_deliveries set status = 'delivered', attempts = ${attempts}, last_attempt_at = ${done}, last_status_code = ${statusCode},
-              last_error = null, delivered_at = ${done}, next_attempt_at = null where id = ${id}`,
+              last_error = null, delivered_at = ${done}, next_attempt_at = null
+             where id = ${id} and status = 'pending' and next_attempt_at = ${lease}`,
         'run',
       );
       this.onOutcome?.('delivered');
@@ -283,7 +289,8 @@ export class WebhookDispatcher {
     await execute(
       em,
       sql`update webhook_deliveries set status = ${failed ? 'failed' : 'pending'}, attempts = ${attempts}, last_attempt_at = ${done},
-            last_status_code = ${statusCode}, last_error = ${error.slice(0, 500)}, next_attempt_at = ${next} where id = ${id}`,
+            last_status_code = ${statusCode}, last_error = ${error.slice(0, 500)}, next_attempt_at = ${next}
+           where id = ${id} and status = 'pending' and next_attempt_at = ${lease}`,
       'run',
     );
     this.onOutcome?.(failed ? 'failed' : 'retry');
