@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createMigration } from '../src/db/migrations-tasks.ts';
 import { freshDatabase, prepareProfileWorkspace, type FreshDatabase, type ProfileWorkspace } from './helpers/fresh-database.ts';
-import { GOOD_PASSWORD, LOGIN, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { GOOD_PASSWORD, LOGIN, signupStaff, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
 
 // Account deletion and export (SPEC §8): one transaction removes the user and everything that
 // refers to it; an audit event keeps the id; the export is one versioned JSON document.
@@ -29,22 +29,6 @@ async function rowsNaming(server: TestServer, userId: string): Promise<Record<st
     if (Number(row!.n) > 0) found[`${table_name}.${column_name}`] = Number(row!.n);
   }
   return found;
-}
-
-async function makeStaff(server: TestServer, permissions: string[], superuser = false) {
-  const admin = await signupUser(server);
-  await server.db.orm.em.fork().execute('update profile_account set is_staff = true, is_superuser = true where user_id = ?', [admin.id]);
-  const staff = await signupUser(server);
-  await server.db.orm.em.fork().execute(`update profile_account set is_staff = true, is_superuser = ${superuser} where user_id = ?`, [staff.id]);
-  if (permissions.length > 0) {
-    const granted = await server.gql(
-      'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
-      { u: staff.id, p: permissions },
-      admin.token,
-    );
-    expect(granted.body.errors, granted.text).toBeUndefined();
-  }
-  return { admin, staff };
 }
 
 /** A user with something in every table: profiles, follows both ways, a follow request, sessions, tokens, a group, a grant, mail. */
@@ -89,7 +73,7 @@ describe('account deletion and export', () => {
   });
 
   it('exportMyData holds the account, every installed profile with private fields, follows, groups, permissions, sessions and events', async () => {
-    const { admin } = await makeStaff(server, []);
+    const { admin } = await signupStaff(server, []);
     const user = await richUser(server, admin);
     const res = await server.gql('{ exportMyData }', {}, user.token);
     expect(res.body.errors, res.text).toBeUndefined();
@@ -122,14 +106,14 @@ describe('account deletion and export', () => {
     const stranger = await signupUser(server);
     const refused = await server.gql('query($u: ID!) { exportUserData(userId: $u) }', { u: user.id }, stranger.token);
     expect(refused.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const { staff } = await makeStaff(server, ['auth.view_user']);
+    const { staff } = await signupStaff(server, ['auth.view_user']);
     const byStaff = await server.gql('query($u: ID!) { exportUserData(userId: $u) }', { u: user.id }, staff.token);
     expect(byStaff.body.errors, byStaff.text).toBeUndefined();
     expect(byStaff.body.data.exportUserData.profiles.mail.email).toBe(user.email);
   });
 
   it('deleteAccount needs the password, then leaves no row of the user in any table but the audit trail', async () => {
-    const { admin } = await makeStaff(server, []);
+    const { admin } = await signupStaff(server, []);
     const user = await richUser(server, admin);
     const before = await rowsNaming(server, user.id);
     for (const table of [
@@ -185,12 +169,12 @@ describe('account deletion and export', () => {
 
   it('deleteUser takes auth.delete_user, refuses one’s own account, and a superuser’s needs a superuser', async () => {
     const target = await signupUser(server);
-    const { staff: plain } = await makeStaff(server, []);
+    const { staff: plain } = await signupStaff(server, []);
     expect((await server.gql('mutation($u: ID!) { deleteUser(userId: $u) }', { u: target.id }, plain.token)).body.errors[0].extensions.code).toBe('FORBIDDEN');
     const anonymous = await server.gql('mutation($u: ID!) { deleteUser(userId: $u) }', { u: target.id });
     expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
 
-    const { admin, staff: deleter } = await makeStaff(server, ['auth.delete_user']);
+    const { admin, staff: deleter } = await signupStaff(server, ['auth.delete_user']);
     expect((await server.gql('mutation($u: ID!) { deleteUser(userId: $u) }', { u: deleter.id }, deleter.token)).body.errors[0].extensions.code).toBe(
       'BAD_USER_INPUT',
     );

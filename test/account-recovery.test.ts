@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.ts';
+import { ManualClock } from './helpers/clock.ts';
 import { CaptureTransport, type OutgoingMail } from '../src/modules/mail/mailer.ts';
 import { GOOD_PASSWORD, LOGIN, ME, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
-
-/** A clock the test moves by hand (token expiry). */
-class ManualClock implements Clock {
-  private offset = 0;
-  now() {
-    return new Date(Date.now() + this.offset);
-  }
-  advance(ms: number) {
-    this.offset += ms;
-  }
-}
 
 const SIGNUP = `mutation($identifier: String!, $password: String!, $email: EmailAddress) {
   signup(input: { identifier: $identifier, password: $password, profiles: { mail: { email: $email } } }) { token user { id } }

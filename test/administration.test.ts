@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOOD_PASSWORD, LOGIN, ME, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
+import { GOOD_PASSWORD, LOGIN, ME, signupStaff, signupSuperuser, signupUser, startTestServer, uniqueIdentifier, type TestServer } from './helpers/server.ts';
 
 // Staff's administration of accounts (issue 13, "Administration"): createUser with
 // auth.add_user, setPassword / setUnusablePassword with auth.change_user (a superuser's, a
@@ -29,23 +29,12 @@ type Viewer = Awaited<ReturnType<typeof signupUser>>;
 const sqlFlags = (userId: string, set: string) => server.db.orm.em.fork().execute(`update profile_account set ${set} where user_id = ?`, [userId]);
 
 async function superuser(): Promise<Viewer> {
-  const admin = await signupUser(server);
-  await sqlFlags(admin.id, 'is_staff = true, is_superuser = true');
-  return admin;
+  return signupSuperuser(server);
 }
 
 /** A staff member (not a superuser) holding exactly `permissions`, granted by a superuser. */
 async function staff(permissions: string[]): Promise<Viewer> {
-  const admin = await superuser();
-  const member = await signupUser(server);
-  await sqlFlags(member.id, 'is_staff = true');
-  const granted = await server.gql(
-    'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
-    { u: member.id, p: permissions },
-    admin.token,
-  );
-  expect(granted.body.errors, granted.text).toBeUndefined();
-  return member;
+  return (await signupStaff(server, permissions)).staff;
 }
 
 const login = (identifier: string, password: string) => server.gql(LOGIN, { identifier, password });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOOD_PASSWORD, LOGIN, ME, signupUser, startTestServer, type TestServer } from './helpers/server.ts';
+import { GOOD_PASSWORD, LOGIN, ME, signupStaff, signupUser, startTestServer, type TestServer } from './helpers/server.ts';
 
 // Device sessions (SPEC §8): each session keeps the client's user agent and address; the user
 // lists them, ends one or all the others; staff see a user's sessions and, holding
@@ -41,22 +41,6 @@ async function sessionsOf(token: string): Promise<SessionView[]> {
 
 async function isSignedIn(token: string): Promise<boolean> {
   return (await server.gql(ME, {}, token)).body.data.me !== null;
-}
-
-async function staff(permissions: string[]) {
-  const admin = await signupUser(server);
-  await server.db.orm.em.fork().execute('update profile_account set is_staff = true, is_superuser = true where user_id = ?', [admin.id]);
-  const member = await signupUser(server);
-  await server.db.orm.em.fork().execute('update profile_account set is_staff = true where user_id = ?', [member.id]);
-  if (permissions.length > 0) {
-    const granted = await server.gql(
-      'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
-      { u: member.id, p: permissions },
-      admin.token,
-    );
-    expect(granted.body.errors, granted.text).toBeUndefined();
-  }
-  return member;
 }
 
 describe('device sessions', () => {
@@ -130,14 +114,14 @@ describe('device sessions', () => {
     const user = await signupUser(server);
     await loginFrom(user.identifier, 'Tablet/3.0', '198.51.100.13');
 
-    const plainStaff = await staff([]);
+    const plainStaff = (await signupStaff(server)).staff;
     const read = await server.gql(USER_SESSIONS, { id: user.id }, plainStaff.token);
     expect((read.body.data.user.sessions as { userAgent: string | null }[]).map((s) => s.userAgent)).toContain('Tablet/3.0');
     const refused = await server.gql('mutation($u: ID!) { revokeUserSessions(userId: $u) }', { u: user.id }, plainStaff.token);
     expect(refused.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(await isSignedIn(user.token)).toBe(true);
 
-    const changer = await staff(['auth.change_user']);
+    const changer = (await signupStaff(server, ['auth.change_user'])).staff;
     const ended = await server.gql('mutation($u: ID!) { revokeUserSessions(userId: $u) }', { u: user.id }, changer.token);
     expect(ended.body.errors, ended.text).toBeUndefined();
     expect(ended.body.data.revokeUserSessions).toBe(2);
@@ -154,7 +138,7 @@ describe('device sessions', () => {
   });
 
   it('a page of users with their sessions costs one statement for the sessions', async () => {
-    const viewer = await staff([]);
+    const viewer = (await signupStaff(server)).staff;
     const users = [await signupUser(server), await signupUser(server), await signupUser(server)];
     const ids = users.map((u) => u.id);
     server.resetQueries();

@@ -78,6 +78,17 @@ async function newContext(browser: Browser | undefined) {
   return requireBrowser(browser).newContext({ extraHTTPHeaders: { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 250) + 1}` } });
 }
 
+/** A page in a fresh {@link newContext}, recording every URL it requests and every uncaught page error. */
+async function openPage(browser: Browser | undefined) {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const requested: string[] = [];
+  page.on('request', (request) => requested.push(request.url()));
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  return { context, page, requested, pageErrors };
+}
+
 function requireBrowser(browser: Browser | undefined): Browser {
   if (!browser) {
     throw new Error(
@@ -105,12 +116,7 @@ describe('IDEs in a browser: GraphQL Playground and Ruru', () => {
   it('Playground: loads only same-origin assets; signup, then `me` with a header, typed into the UI', async () => {
     const srv = server!;
     const identifier = `playground-${randomUUID().slice(0, 8)}`;
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    const requested: string[] = [];
-    page.on('request', (request) => requested.push(request.url()));
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { context, page, requested, pageErrors } = await openPage(browser);
 
     try {
       const response = await page.goto(`${srv.url}/graphql`);
@@ -165,12 +171,7 @@ describe('IDEs in a browser: GraphQL Playground and Ruru', () => {
   it('Ruru (GraphiQL) at /graphiql: loads only same-origin assets; signup, then `me` with a header, typed into the UI', async () => {
     const srv = server!;
     const identifier = `ruru-${randomUUID().slice(0, 8)}`;
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    const requested: string[] = [];
-    page.on('request', (request) => requested.push(request.url()));
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { context, page, requested, pageErrors } = await openPage(browser);
 
     /** Replace the whole text of a Monaco editor through the keyboard. */
     const replaceMonacoText = async (editor: Locator, text: string) => {

@@ -1,21 +1,10 @@
 import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.ts';
-import { GOOD_PASSWORD, signupUser, startTestServer, type TestServer } from './helpers/server.ts';
+import { ManualClock } from './helpers/clock.ts';
+import { GOOD_PASSWORD, signupSuperuser, signupUser, startTestServer, type TestServer } from './helpers/server.ts';
 
 // Second factors (SPEC §8): TOTP enrolment with recovery codes, the two-step login, the
 // challenge's rules, and AAL2 for staff operations.
-
-/** A clock the test moves by hand, so each TOTP step (30 s) is chosen, not waited for. */
-class ManualClock implements Clock {
-  private offset = 0;
-  now() {
-    return new Date(Date.now() + this.offset);
-  }
-  advance(ms: number) {
-    this.offset += ms;
-  }
-}
 
 const LOGIN = `mutation($i: String!, $p: String!) {
   login(identifier: $i, password: $p) { token user { id } secondFactorRequired challenge methods }
@@ -230,8 +219,7 @@ describe('STAFF_REQUIRE_AAL2', () => {
   });
 
   it('refuses staff operations to a password-only session with AAL2_REQUIRED, and allows them after a second factor', async () => {
-    const admin = await signupUser(server);
-    await server.db.orm.em.fork().execute('update profile_account set is_staff = true, is_superuser = true where user_id = ?', [admin.id]);
+    const admin = await signupSuperuser(server);
     const refused = await server.gql('{ groups { id } }', {}, admin.token);
     expect(refused.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'AAL2_REQUIRED' });
     // Nor does a password-only session read others' private fields as staff.

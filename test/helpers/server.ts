@@ -150,6 +150,32 @@ export const ME = /* GraphQL */ `
   }
 `;
 
+/** Signs up a fresh superuser (its `account` flags written in SQL) and returns it as {@link signupUser} does. */
+export async function signupSuperuser(server: TestServer) {
+  const admin = await signupUser(server);
+  await server.db.orm.em.fork().execute('update profile_account set is_staff = true, is_superuser = true where user_id = ?', [admin.id]);
+  return admin;
+}
+
+/**
+ * Signs up a staff member (not a superuser) holding exactly `permissions`, granted through
+ * `setUserPermissions` by a fresh superuser; returns both.
+ */
+export async function signupStaff(server: TestServer, permissions: string[] = []) {
+  const admin = await signupSuperuser(server);
+  const staff = await signupUser(server);
+  await server.db.orm.em.fork().execute('update profile_account set is_staff = true where user_id = ?', [staff.id]);
+  if (permissions.length > 0) {
+    const granted = await server.gql(
+      'mutation($u: ID!, $p: [String!]!) { setUserPermissions(userId: $u, permissions: $p) { id } }',
+      { u: staff.id, p: permissions },
+      admin.token,
+    );
+    if (granted.body.errors) throw new Error(`setUserPermissions failed: ${granted.text}`);
+  }
+  return { admin, staff };
+}
+
 /** Signs up a fresh user and returns its token and id. */
 export async function signupUser(server: TestServer, identifier = uniqueIdentifier(), password = GOOD_PASSWORD) {
   const res = await server.gql(SIGNUP, { identifier, password });

@@ -1,17 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { GOOD_PASSWORD, startTestServer, uniqueIdentifier, type TestServer } from '../helpers/server.ts';
-
-/** A clock the test moves by hand, to age a login past "fresh". */
-class ManualClock implements Clock {
-  private offset = 0;
-  now() {
-    return new Date(Date.now() + this.offset);
-  }
-  advance(ms: number) {
-    this.offset += ms;
-  }
-}
 
 const clock = new ManualClock();
 let server: TestServer;

@@ -78,6 +78,19 @@ export class SecondFactorService {
    * of its account): a failure counts like a wrong password and is an `auth.second_factor_failed`
    * event. Errors: `INVALID_CREDENTIALS`, `RATE_LIMITED`.
    */
+  /**
+   * What changing an enabled second factor takes: the viewer's password, TOTP enabled, and a
+   * current code ({@link requireCode}). Returns the viewer. Errors: `UNAUTHENTICATED`,
+   * `INVALID_CREDENTIALS`, `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled).
+   */
+  private async requirePasswordAndCode(scope: RequestScope, password: string, code: string) {
+    const viewer = requireViewer(scope);
+    await this.reauthentication.verify(scope, password);
+    if (!(await this.isEnrolled(scope.em, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
+    await this.requireCode(scope, code);
+    return viewer;
+  }
+
   private async requireCode(scope: RequestScope, code: string): Promise<void> {
     const viewer = requireViewer(scope);
     const key = identifierKey(viewer.user.identifier);
@@ -171,10 +184,7 @@ export class SecondFactorService {
    * `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled).
    */
   async disableTotp(scope: RequestScope, password: string, code: string): Promise<boolean> {
-    const viewer = requireViewer(scope);
-    await this.reauthentication.verify(scope, password);
-    if (!(await this.isEnrolled(scope.em, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
-    await this.requireCode(scope, code);
+    const viewer = await this.requirePasswordAndCode(scope, password, code);
     await scope.em.transactional(async (tx) => {
       await execute(tx, sql`delete from totp_credentials where user_id = ${viewer.user.id}`, 'run');
       await execute(tx, sql`delete from recovery_codes where user_id = ${viewer.user.id}`, 'run');
@@ -196,10 +206,7 @@ export class SecondFactorService {
    * `RATE_LIMITED`, `BAD_USER_INPUT` (TOTP not enabled).
    */
   async regenerateRecoveryCodes(scope: RequestScope, password: string, code: string): Promise<string[]> {
-    const viewer = requireViewer(scope);
-    await this.reauthentication.verify(scope, password);
-    if (!(await this.isEnrolled(scope.em, viewer.user.id))) throw appError(ErrorCode.BAD_USER_INPUT, 'TOTP is not enabled.');
-    await this.requireCode(scope, code);
+    const viewer = await this.requirePasswordAndCode(scope, password, code);
     return scope.em.transactional((tx) => this.replaceRecoveryCodes(tx, viewer.user.id));
   }
 
