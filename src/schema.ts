@@ -18,7 +18,9 @@ import { accountResolvers } from './modules/accounts/account.resolvers.ts';
 import { webhookResolvers } from './modules/webhooks/webhook.resolvers.ts';
 import { secondFactorResolvers } from './modules/second-factor/second-factor.resolvers.ts';
 import { profileResolvers } from './modules/profiles/profile.resolvers.ts';
+import { followCountColumns } from './modules/social/follow.loaders.ts';
 import { followResolvers } from './modules/social/follow.resolvers.ts';
+import { UserReadPlanner } from './modules/users/lookahead.ts';
 import { userResolvers } from './modules/users/user.resolvers.ts';
 import { loadProfileRegistry, type ProfileRegistry } from './profiles/registry.ts';
 import { profileTypeDefs, withoutDefinitionLanguage } from './profiles/sdl.ts';
@@ -137,11 +139,13 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
   const typeDefs = schemaTypeDefs(registry);
   // eslint-disable-next-line prefer-const -- set once the stitched schema exists; `_sdl` reads it later
   let sdl: string | undefined;
+  // What a `User` selection reads beside the users (look-ahead): profiles, and the follow counts.
+  const planner = new UserReadPlanner(registry, followCountColumns);
   const resolvers = [
     scalarResolvers,
-    userResolvers(registry, services.users),
+    userResolvers(planner, services.users),
     authResolvers(services),
-    followResolvers(services.follows),
+    followResolvers(services.follows, planner),
     permissionResolvers(services),
     administrationResolvers(services),
     sessionResolvers(services),
@@ -149,7 +153,7 @@ export function buildSchema(registry: ProfileRegistry, services: ResolverService
     webhookResolvers(services),
     secondFactorResolvers(services),
     ...profileResolvers(registry, services.profiles),
-    compositionResolvers(() => sdl!, federation, maxKeys),
+    compositionResolvers(() => sdl!, federation, maxKeys, services.users, planner),
   ] as GraphQLResolverMap<RequestScope>[];
 
   // Built in both modes: it is the schema served by default, and `_sdl`'s text in federation

@@ -3,7 +3,10 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { appError, ErrorCode } from '../errors.ts';
 import type { RequestScope } from '../request.ts';
+import DataLoader from 'dataloader';
+import { planKey, type UserReadPlanner } from '../modules/users/lookahead.ts';
 import type { UserEntity } from '../modules/users/user.entity.ts';
+import type { UserService } from '../modules/users/user.service.ts';
 
 /**
  * Refuses the composition SDL to a request not allowed to read it (`scope.composition`: on
@@ -24,21 +27,34 @@ export function requireKeyCount(count: number, maxKeys: number, argument: string
 /**
  * Resolvers of the composition fields (SPEC §5): `_sdl` answers `sdl()` (the stitching SDL,
  * computed once at start-up) to requests allowed to read it ({@link requireComposition});
- * `_usersByIds` and (federation only) `User.__resolveReference` go
- * through the request's users DataLoader (one statement for all ids of a request), at most
- * `maxKeys` ids a request ({@link requireKeyCount}).
+ * `_usersByIds` and (federation only) `User.__resolveReference` read their users with the
+ * profiles and columns the selection uses in one statement for all ids of a request
+ * (look-ahead, `planner`), at most `maxKeys` ids a request ({@link requireKeyCount}).
  */
-export function compositionResolvers(sdl: () => string, federation: boolean, maxKeys: number): Resolvers {
-  const resolveReference = (ref: { id: string | number }, ctx: RequestScope): Promise<UserEntity | null> => ctx.loaders.users.load(String(ref.id));
+export function compositionResolvers(sdl: () => string, federation: boolean, maxKeys: number, users: UserService, planner: UserReadPlanner): Resolvers {
+  // Federation resolves each representation on its own: one DataLoader per request and plan batches them.
+  const referenceLoaders = new WeakMap<RequestScope, Map<string, DataLoader<string, UserEntity | null>>>();
+  const resolveReference = (ref: { id: string | number }, ctx: RequestScope, info: GraphQLResolveInfo): Promise<UserEntity | null> => {
+    const plan = planner.plan(info);
+    const key = planKey(plan);
+    let byPlan = referenceLoaders.get(ctx);
+    if (!byPlan) referenceLoaders.set(ctx, (byPlan = new Map<string, DataLoader<string, UserEntity | null>>()));
+    let loader = byPlan.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids: readonly string[]) => users.findManyById(ctx.em, ids, { plan, loaders: ctx.loaders }), { maxBatchSize: 1000 });
+      byPlan.set(key, loader);
+    }
+    return loader.load(String(ref.id));
+  };
   return {
     Query: {
       _sdl: (_root: unknown, _args: unknown, ctx: RequestScope) => {
         requireComposition(ctx);
         return sdl();
       },
-      _usersByIds: (_root: unknown, { ids }: { ids: string[] }, ctx: RequestScope) => {
+      _usersByIds: (_root: unknown, { ids }: { ids: string[] }, ctx: RequestScope, info: GraphQLResolveInfo) => {
         requireKeyCount(ids.length, maxKeys, 'ids');
-        return ctx.loaders.users.loadMany(ids);
+        return users.findManyById(ctx.em, ids, { plan: planner.plan(info), loaders: ctx.loaders });
       },
     },
     // `__resolveReference` is Apollo Federation's, outside the generated resolver types.

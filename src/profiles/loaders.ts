@@ -11,6 +11,7 @@ import { insertMissingRows, selectRows, type ProfileRow } from './store.ts';
  */
 export class ProfileLoaders {
   private readonly loaders = new Map<string, DataLoader<string, ProfileRow | null>>();
+  private readonly primed = new Set<string>();
 
   constructor(
     private readonly em: EntityManager,
@@ -34,11 +35,18 @@ export class ProfileLoaders {
   /** Seeds the loader of `profile` with a row read elsewhere (a joined select). */
   prime(profile: string, userId: string, row: ProfileRow): void {
     this.loaderOf(profile).prime(userId, row);
+    this.primed.add(`${profile}|${userId}`);
+  }
+
+  /** Whether the row of `profile` for `userId` was primed (read elsewhere) and not cleared since. */
+  isPrimed(profile: string, userId: string): boolean {
+    return this.primed.has(`${profile}|${userId}`);
   }
 
   /** Forgets cached rows of `userId` after a write in this request. */
   clear(userId: string): void {
     for (const loader of this.loaders.values()) loader.clear(userId);
+    for (const profile of this.loaders.keys()) this.primed.delete(`${profile}|${userId}`);
   }
 
   private async batch(name: string, ids: readonly string[]): Promise<(ProfileRow | null)[]> {

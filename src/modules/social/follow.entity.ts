@@ -21,9 +21,11 @@ export const Follow = defineEntity({
     confirmedAt: p.datetime().nullable(),
   },
   uniques: [{ name: 'follows_pair_unique', properties: ['follower', 'followee'] }],
+  // The follow lists seek on (confirmed_at, id) within one user's rows of one status
+  // (keyset pagination, newest first: the index is read backwards).
   indexes: [
-    { name: 'follows_followee_status_index', properties: ['followee', 'status'] },
-    { name: 'follows_follower_status_index', properties: ['follower', 'status'] },
+    { name: 'follows_followee_list_index', properties: ['followee', 'status', 'confirmedAt', 'id'] },
+    { name: 'follows_follower_list_index', properties: ['follower', 'status', 'confirmedAt', 'id'] },
   ],
   checks: [{ name: 'follows_no_self_follow', expression: 'follower_id <> followee_id' }],
 });

@@ -70,7 +70,50 @@ export interface UserQuery {
   from: Sql;
   where: Sql;
   orderBy: Sql;
+  /** The sort keys of `orderBy`, in order, ending with `u.id` (for keyset pagination, {@link seekAfter}). */
+  keys: SortKey[];
   uses: ListUses;
+}
+
+/** One sort key: its expression, direction and PostgreSQL type (to compare a cursor's text value). */
+export interface SortKey {
+  sql: Sql;
+  desc: boolean;
+  type: string;
+}
+
+/** PostgreSQL type of each sortable field kind (JSON fields cannot be sorted). */
+const SORT_TYPES: Record<string, string> = {
+  string: 'text',
+  email: 'text',
+  url: 'text',
+  enum: 'text',
+  int: 'integer',
+  float: 'double precision',
+  boolean: 'boolean',
+  datetime: 'timestamptz',
+  date: 'date',
+};
+
+/**
+ * The condition "sorts after the row whose keys are `values`" (keyset pagination), for keys
+ * sorted by PostgreSQL's defaults: ascending with nulls last, descending with nulls first.
+ * `values` are the keys as PostgreSQL text (null for null), compared after a cast to each
+ * key's type; the last key (`u.id`) is never null, so the order is total.
+ */
+export function seekAfter(keys: readonly SortKey[], values: readonly (string | null)[]): Sql {
+  const equal = (key: SortKey, value: string | null): Sql =>
+    value === null ? sql`${key.sql} is null` : sql`${key.sql} = cast(${value} as ${rawSql(key.type)})`;
+  const after = (key: SortKey, value: string | null): Sql => {
+    if (value === null) return key.desc ? sql`${key.sql} is not null` : rawSql('false');
+    const cast = sql`cast(${value} as ${rawSql(key.type)})`;
+    return key.desc ? sql`${key.sql} < ${cast}` : sql`(${key.sql} > ${cast} or ${key.sql} is null)`;
+  };
+  const alternatives = keys.map((key, i) => joinSql([...keys.slice(0, i).map((k, j) => equal(k, values[j]!)), after(key, values[i]!)], ' and '));
+  return sql`(${joinSql(
+    alternatives.map((a) => sql`(${a})`),
+    ' or ',
+  )})`;
 }
 
 /** A column expression and the field it holds (for value conversion). */
@@ -147,26 +190,25 @@ export function compileUserQuery(registry: ProfileRegistry, where: UserWhere | n
 
   const whereSql = where ? compileWhere(where, 'where') : TRUE;
 
-  const orderParts: Sql[] = [];
+  const keys: SortKey[] = [];
   for (const [i, order] of (orderBy ?? []).entries()) {
-    const direction = rawSql(order.direction === 'DESC' ? 'desc' : 'asc');
-    let operand: Sql;
-    if (order.field === 'identifier') operand = rawSql('u.identifier_key');
-    else if (order.field === 'createdAt') operand = rawSql('u.created_at');
+    const desc = order.direction === 'DESC';
+    if (order.field === 'identifier') keys.push({ sql: rawSql('u.identifier_key'), desc, type: 'text' });
+    else if (order.field === 'createdAt') keys.push({ sql: rawSql('u.created_at'), desc, type: 'timestamptz' });
     else {
       const resolved = registry.resolveStrict(order.field);
       if (resolved.field.kind === 'json') throw badInput({ [`orderBy[${i}].field`]: 'JSON fields cannot be sorted.' });
-      operand = column(resolved.profile, resolved.field, `orderBy[${i}].field`).sql;
+      keys.push({ sql: column(resolved.profile, resolved.field, `orderBy[${i}].field`).sql, desc, type: SORT_TYPES[resolved.field.kind]! });
     }
-    orderParts.push(sql`${operand} ${direction}`);
   }
-  orderParts.push(rawSql('u.id asc'));
+  keys.push({ sql: rawSql('u.id'), desc: false, type: 'bigint' });
+  const orderParts = keys.map((key) => sql`${key.sql} ${rawSql(key.desc ? 'desc' : 'asc')}`);
 
   const from = joinSql(
     [rawSql('users u'), ...[...joins].map((p) => sql`left join ${ident(p.table)} as ${ident(`p_${p.name}`)} on ${ident(`p_${p.name}`, 'user_id')} = u.id`)],
     ' ',
   );
-  return { from, where: whereSql, orderBy: joinSql(orderParts), uses };
+  return { from, where: whereSql, orderBy: joinSql(orderParts), keys, uses };
 }
 
 const datetimeField: ProfileField = {
