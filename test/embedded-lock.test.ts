@@ -10,8 +10,8 @@ import { uniqueIdentifier } from './helpers/server.ts';
 import { outputOf, type Run } from './helpers/process.ts';
 
 /**
- * Issue 16, finding 1: one owner of the embedded database. A real server process (`src/main.ts`
- * as `npm start` runs it) holds a persistent embedded data folder; CLI commands on the same
+ * Issue 16, finding 1: one owner of the embedded database. A real server process (`src/main.ts`,
+ * the entry point `npm start` runs, here through tsx) holds a persistent embedded data folder; CLI commands on the same
  * folder refuse at once, exit 1 and write nothing. After the server stops they work, and a
  * lock left by a dead process is taken over.
  */

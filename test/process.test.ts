@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 
 /**
- * Starts `src/main.ts` as `npm start` does (Node + tsx), with no database configured: it must
+ * Starts `src/main.ts` (the entry point `npm start` runs compiled; here through tsx), with no database configured: it must
  * bring up the embedded PostgreSQL, apply migrations, serve, and stop cleanly on SIGTERM.
  */
 it('serves on the embedded database with no configuration and shuts down gracefully on SIGTERM', async () => {

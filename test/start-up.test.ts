@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { migrateUp } from '../src/db/migrations-tasks.ts';
 
 /**
- * Honest start-up (issue 16): the real process, started as `npm start` starts it, refuses what
+ * Honest start-up (issue 16): the real process, its entry point (`npm start` runs it compiled), refuses what
  * it cannot serve with one line and no stack, names what it found, and stops with its npm.
  */
 
@@ -70,7 +70,7 @@ function run(command: string, args: string[], env: Record<string, string>): Run 
   };
 }
 
-/** `src/main.ts` on Node with tsx's loader in-process, as `npm start` runs it. */
+/** `src/main.ts` on Node with tsx's loader in-process, the entry point `npm start` runs compiled (`dist/main.js`). */
 const server = (env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'src/main.ts'], env);
 
 /** A stack trace line (`    at fn (file:line:col)`). */
