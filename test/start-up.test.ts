@@ -146,6 +146,9 @@ describe('start-up', () => {
     if (alive) process.kill(serverPid, 'SIGKILL'); // it is ours: started by this test's npm
     expect(alive, `server process ${serverPid} still running after SIGTERM to npm`).toBe(false);
     await expect(fetch(serving.url as string)).rejects.toThrow();
+    // The server's last lines may still be in the pipe when its process is gone: read to the end.
+    const stdout = npm.child.stdout!;
+    if (!stdout.readableEnded) await new Promise((resolve) => stdout.once('end', resolve));
     expect(npm.logs.map((e) => e.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
   }, 90_000);
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery, type QueryResult } from 'kysely';
 import type { ProfileDefinition, ProfileField } from './model.ts';
 import { ident, joinSql, rawSql, sql, valueList, type Sql } from './sql.ts';
 
@@ -11,9 +12,47 @@ export type ProfileRow = { userId: string } & Record<string, unknown>;
  * objects without entity hydration.
  */
 
-/** Runs a fragment with `em` (`all` rows, or `run` for a write). */
-export function execute<T = Record<string, unknown>[]>(em: EntityManager, fragment: Sql, method: 'all' | 'run' = 'all'): Promise<T> {
-  return em.execute<never>(fragment.sql, [...fragment.params], method);
+/**
+ * A fragment as PostgreSQL's extended protocol takes it: `??` identifiers quoted into the text,
+ * `?` values as numbered parameters (`$1`, `$2`, …) sent apart from the text, so the text of a
+ * statement is the same whatever its values (no literal is ever formatted into SQL).
+ */
+export function positional(fragment: Sql): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  let next = 0;
+  const text = fragment.sql.replace(/\?\??/g, (placeholder) => {
+    const param = fragment.params[next++];
+    if (placeholder === '??') return `"${String(param).replace(/"/g, '""')}"`;
+    values.push(param);
+    return `$${values.length}`;
+  });
+  if (next !== fragment.params.length) throw new Error(`SQL fragment has ${fragment.params.length} values for ${next} placeholders`);
+  return { text, values };
+}
+
+/**
+ * Runs a fragment with `em` (`all` rows, or `run` for a write: `{ affectedRows, rows }`) as a
+ * parameterised statement ({@link positional}) through the EntityManager's Kysely client:
+ * inside its transaction when it has one, else on the primary's pool, as `em.execute` would.
+ * Logged to MikroORM's logger like its own queries (the text with `$n` placeholders, the values
+ * apart); driver errors become MikroORM's exceptions (`UniqueConstraintViolationException`, …)
+ * as from `em.execute`.
+ */
+export async function execute<T = Record<string, unknown>[]>(em: EntityManager, fragment: Sql, method: 'all' | 'run' = 'all'): Promise<T> {
+  const { text, values } = positional(fragment);
+  const client = em.getKysely();
+  const logger = em.config.getLogger();
+  const started = Date.now();
+  let result: QueryResult<Record<string, unknown>>;
+  try {
+    result = await client.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, values));
+  } catch (error) {
+    logger.logQuery({ query: text, params: values, took: Date.now() - started, level: 'error' });
+    throw em.getDriver().convertException(error as Error);
+  }
+  logger.logQuery({ query: text, params: values, took: Date.now() - started, results: result.rows.length, level: 'info' });
+  if (method === 'all') return result.rows as T;
+  return { affectedRows: Number(result.numAffectedRows ?? result.rows.length), rows: result.rows } as T;
 }
 
 /**
